@@ -1,0 +1,48 @@
+"""Staff account rules."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..extensions import db
+from ..places.models import Community
+from .models import Role, StaffUser
+
+MIN_PASSWORD_LENGTH = 8
+# Compared against when the login does not exist, so both paths cost one hash check.
+_DUMMY_HASH = generate_password_hash("not-a-real-password")
+
+
+def create_staff(
+    login: str,
+    name: str,
+    password: str,
+    *,
+    role: Role = Role.STAFF,
+    communities: Iterable[Community] = (),
+) -> StaffUser:
+    user = StaffUser(
+        login=login.strip(), name=name.strip(), role=role, communities=list(communities)
+    )
+    user.set_password(password)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def staff_by_login(login: str) -> StaffUser | None:
+    return db.session.scalars(select(StaffUser).where(StaffUser.login == login.strip())).first()
+
+
+def authenticate(login: str, password: str) -> StaffUser | None:
+    """The active staff user with this login and password, else ``None``."""
+    user = staff_by_login(login)
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    if not user.check_password(password) or not user.active:
+        return None
+    return user

@@ -1,0 +1,56 @@
+"""Command-line tasks: ``flask --app readingroom init-db | seed-demo | create-admin``."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask_migrate import upgrade
+
+from .extensions import db
+
+
+@click.command("init-db")
+def init_db_command() -> None:
+    """Create or upgrade the database schema (the same as ``flask db upgrade``)."""
+    upgrade()
+    click.echo("Database schema is up to date.")
+
+
+@click.command("seed-demo")
+def seed_demo_command() -> None:
+    """Load the Binhe demo data set, placed around today (safe to run again)."""
+    from .demo import seed_demo
+
+    upgrade()
+    summary = seed_demo()
+    db.session.commit()
+    click.echo(summary)
+
+
+@click.command("create-admin")
+@click.option("--login", prompt=True, help="Login name of the subdistrict administrator.")
+@click.option("--name", prompt=True, help="Display name.")
+@click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    help="Password (at least 8 characters).",
+)
+def create_admin_command(login: str, name: str, password: str) -> None:
+    """Create a subdistrict administrator account."""
+    from .auth.models import Role
+    from .auth.operations import MIN_PASSWORD_LENGTH, create_staff, staff_by_login
+
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise click.UsageError(f"The password needs at least {MIN_PASSWORD_LENGTH} characters.")
+    if staff_by_login(login) is not None:
+        raise click.UsageError(f"The login {login!r} is taken.")
+    create_staff(login, name, password, role=Role.ADMIN)
+    db.session.commit()
+    click.echo(f"Administrator {login!r} created.")
+
+
+def init_app(app: Flask) -> None:
+    for command in (init_db_command, seed_demo_command, create_admin_command):
+        app.cli.add_command(command)

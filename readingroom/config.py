@@ -1,0 +1,93 @@
+"""Configuration: defaults here, then ``instance/config.py``, then the environment."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from .database import engine_options, normalise_database_url
+
+
+class DefaultConfig:
+    # Language and time
+    BABEL_DEFAULT_LOCALE = "zh"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+
+    # Sessions and cookies
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    WTF_CSRF_TIME_LIMIT = None  # a form left open on a phone must still submit
+
+    # Rate limits (Flask-Limiter): memory unless RATELIMIT_STORAGE_URI / REDIS_URL is set
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    STAFF_LOGIN_LIMIT = "10 per minute;50 per hour"
+
+    # Calendars: the domain part of every event UID; fixed for the life of the data.
+    ICAL_UID_DOMAIN = "readingroom.binhe.dingtao"
+
+    SQLALCHEMY_RECORD_QUERIES = False
+
+
+ENVIRONMENT_KEYS = (
+    "SECRET_KEY",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "RATELIMIT_STORAGE_URI",
+    "SERVER_NAME",
+    "PREFERRED_URL_SCHEME",
+    "ICAL_UID_DOMAIN",
+)
+
+
+def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
+    app.config.from_object(DefaultConfig)
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+        for key in ENVIRONMENT_KEYS:
+            if os.environ.get(key):
+                app.config[key] = os.environ[key]
+    else:
+        app.config.from_mapping(test_config)
+
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret_key(Path(app.instance_path))
+
+    uri = app.config.get("SQLALCHEMY_DATABASE_URI") or app.config.get("DATABASE_URL")
+    if not uri:
+        uri = "sqlite:///" + str(Path(app.instance_path) / "readingroom.sqlite3")
+    uri = normalise_database_url(uri)
+    app.config["SQLALCHEMY_DATABASE_URI"] = uri
+    options = engine_options(uri)
+    options.update(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+    if app.config.get("REDIS_URL") and app.config["RATELIMIT_STORAGE_URI"] == "memory://":
+        app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]
+
+
+def _instance_secret_key(instance: Path) -> str:
+    """The secret key kept in ``instance/secret_key``, generated once on first start."""
+    path = instance / "secret_key"
+    if not path.exists():
+        tmp = instance / f".secret_key.{os.getpid()}.tmp"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+        try:
+            # link() is atomic and refuses to overwrite: when several workers
+            # start at once, exactly one key wins and every worker reads it.
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    return path.read_text().strip()

@@ -1,0 +1,141 @@
+"""Database plumbing shared by every domain.
+
+* :class:`UTCDateTime` stores instants as naive UTC and returns aware UTC.
+* SQLite connections get foreign keys, WAL, a busy timeout and the
+  SQLAlchemy-documented recipe that takes transaction control away from
+  pysqlite, so that a write transaction can start with ``BEGIN IMMEDIATE``.
+* :func:`lock_row` starts the write transaction that every seat-counting rule
+  needs: ``SELECT … FOR UPDATE`` on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite
+  (where ``with_for_update()`` renders nothing).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import DateTime, Engine, event, select
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.types import TypeDecorator
+
+from .extensions import db
+
+SQLITE_BUSY_TIMEOUT_MS = 15_000
+POSTGRES_LOCK_TIMEOUT_MS = 10_000
+_IMMEDIATE = "readingroom_sqlite_immediate"
+
+M = TypeVar("M")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """An aware datetime, kept in the database as naive UTC (one convention, no ambiguity)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("refusing to store a naive datetime: its time zone is unknown")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC)
+
+
+def configure_engine(engine: Engine) -> None:
+    """Install the per-connection settings for the engine's dialect."""
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not pysqlite, emit BEGIN (SQLAlchemy's pysqlite
+        # "serializable isolation / savepoints" recipe).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _sqlite_begin(conn: Any) -> None:
+        immediate = conn.get_execution_options().get(_IMMEDIATE, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def engine_options(uri: str) -> dict[str, Any]:
+    """Engine options for the database URI (timeouts that turn waiting into a clear error)."""
+    if uri.startswith("sqlite"):
+        return {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}}
+    if uri.startswith("postgresql"):
+        return {
+            "pool_pre_ping": True,
+            "connect_args": {"options": f"-c lock_timeout={POSTGRES_LOCK_TIMEOUT_MS}"},
+        }
+    return {}
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the URLs hosting platforms hand out and use the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def begin_write() -> None:
+    """Start a fresh transaction that holds the database's write lock from its first statement.
+
+    Anything read before in this request is expired and read again, so counts
+    are taken under the lock. Pending unflushed changes would be lost, so they
+    are refused: rules call this before they change anything.
+    """
+    session = db.session()
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("begin_write() must run before any change in the transaction")
+    if session.in_transaction():
+        session.rollback()
+    session.connection(execution_options={_IMMEDIATE: True})
+
+
+def lock_row(model: type[M], ident: int) -> M | None:
+    """Begin a write transaction and lock one row of ``model`` (``None`` if it does not exist)."""
+    begin_write()
+    stmt = (
+        select(model)
+        .where(model.id == ident)  # type: ignore[attr-defined]
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return db.session.scalars(stmt).one_or_none()
+
+
+# serialization failure, deadlock, lock timeout, statement timeout
+_BUSY_PGCODES = {"40001", "40P01", "55P03", "57014"}
+
+
+def is_busy_error(exc: BaseException) -> bool:
+    """True for errors that mean "the database is busy, try again", not a bug."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    orig = exc.orig
+    pgcode = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    if pgcode in _BUSY_PGCODES:
+        return True
+    if isinstance(exc, OperationalError):
+        message = str(orig).lower()
+        return "database is locked" in message or "database is busy" in message
+    return False
+
+
+def render_migration_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
+    """Alembic autogenerate: write UTCDateTime as the plain DateTime column it is."""
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime()"
+    return False

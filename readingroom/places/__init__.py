@@ -1,0 +1,1 @@
+"""Communities and their book rooms."""

@@ -1,0 +1,1 @@
+"""Strands (programmes), sessions and weekly series."""

@@ -1,0 +1,176 @@
+"""Forms for sessions and series. Cross-field checks live in ``validate``."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    DateTimeLocalField,
+    HiddenField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    TimeField,
+    widgets,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from ..formutil import IdSelectField, WholeNumberField
+from ..timeutil import weekday_name
+from .recurrence import MAX_OCCURRENCES, RecurrenceError, expand_weekly
+
+MAX_CAPACITY = 500
+MAX_SESSION_LENGTH = timedelta(days=1)
+
+
+class _SessionFields(FlaskForm):
+    """Fields shared by a single session and a series."""
+
+    program = IdSelectField(_l("Strand"))
+    room = IdSelectField(_l("Book room"))
+    title = StringField(
+        _l("Title"),
+        validators=[
+            DataRequired(_l("Enter a title.")),
+            Length(max=120, message=_l("Keep the title under %(max)d characters.")),
+        ],
+    )
+    host = StringField(
+        _l("Host"),
+        validators=[Length(max=80, message=_l("Keep the host's name under %(max)d characters."))],
+    )
+    capacity = WholeNumberField(
+        _l("Capacity (seats)"),
+        validators=[
+            InputRequired(_l("Enter how many seats to offer.")),
+            NumberRange(
+                min=1, max=MAX_CAPACITY, message=_l("Capacity must be between %(min)d and %(max)d.")
+            ),
+        ],
+    )
+    description = TextAreaField(
+        _l("Description"),
+        validators=[Length(max=5000, message=_l("Keep the description under %(max)d characters."))],
+    )
+    suggested_books = TextAreaField(
+        _l("Suggested books"),
+        description=_l("One book per line."),
+        validators=[Length(max=2000, message=_l("Keep the book list under %(max)d characters."))],
+    )
+    accept_warnings = BooleanField(_l("I have read the warnings; save anyway."))
+    warnings_digest = HiddenField()
+
+
+class SessionForm(_SessionFields):
+    starts_at = DateTimeLocalField(
+        _l("Starts"),
+        format="%Y-%m-%dT%H:%M",
+        validators=[InputRequired(_l("Enter the date and time it starts."))],
+    )
+    ends_at = DateTimeLocalField(
+        _l("Ends"),
+        format="%Y-%m-%dT%H:%M",
+        validators=[InputRequired(_l("Enter the date and time it ends."))],
+    )
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        start, end = self.starts_at.data, self.ends_at.data
+        if start and end:
+            if end <= start:
+                self.ends_at.errors.append(_l("The end must be after the start."))
+                ok = False
+            elif end - start > MAX_SESSION_LENGTH:
+                self.ends_at.errors.append(_l("A session cannot be longer than a day."))
+                ok = False
+        for field in (self.starts_at, self.ends_at):
+            if field.data and not 2000 <= field.data.year <= 2100:
+                field.errors.append(_l("Enter a date between 2000 and 2100."))
+                ok = False
+        return ok
+
+
+class CheckboxesField(SelectMultipleField):
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+def _weekday_choices() -> list[tuple[int, LazyString]]:
+    return [(d, LazyString(lambda d=d: weekday_name(d))) for d in range(7)]
+
+
+class SeriesForm(_SessionFields):
+    weekdays = CheckboxesField(_l("Weekdays"), coerce=int, choices=_weekday_choices())
+    start_time = TimeField(
+        _l("Starts at"), validators=[InputRequired(_l("Enter the time it starts."))]
+    )
+    end_time = TimeField(_l("Ends at"), validators=[InputRequired(_l("Enter the time it ends."))])
+    first_date = DateField(
+        _l("First date"), validators=[InputRequired(_l("Enter the first date."))]
+    )
+    last_date = DateField(_l("Last date"), validators=[Optional()])
+    count = WholeNumberField(
+        _l("or number of sessions"),
+        validators=[
+            Optional(),
+            NumberRange(
+                min=1, max=MAX_OCCURRENCES, message=_l("Between %(min)d and %(max)d sessions.")
+            ),
+        ],
+    )
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        if not self.weekdays.data:
+            self.weekdays.errors.append(_l("Choose at least one weekday."))
+            ok = False
+        start, end = self.start_time.data, self.end_time.data
+        if start and end and end <= start:
+            self.end_time.errors.append(_l("The end must be after the start."))
+            ok = False
+        if self.last_date.data is None and self.count.data is None and not self.count.errors:
+            self.last_date.errors.append(_l("Give a last date or a number of sessions."))
+            ok = False
+        elif self.last_date.data is not None and self.count.data is not None:
+            self.count.errors.append(_l("Give a last date or a number of sessions, not both."))
+            ok = False
+        first, last = self.first_date.data, self.last_date.data
+        if first and last:
+            if last < first:
+                self.last_date.errors.append(_l("The last date must not be before the first."))
+                ok = False
+            elif (last - first).days > 2 * 366:
+                self.last_date.errors.append(_l("A series can run for two years at most."))
+                ok = False
+        for field in (self.first_date, self.last_date):
+            if field.data and not 2000 <= field.data.year <= 2100:
+                field.errors.append(_l("Enter a date between 2000 and 2100."))
+                ok = False
+        if ok:
+            try:
+                dates = expand_weekly(
+                    self.weekdays.data, first, last_date=last, count=self.count.data
+                )
+            except RecurrenceError:
+                dates = []
+            if not dates:
+                self.weekdays.errors.append(
+                    _l("None of the chosen weekdays falls between the first and last date.")
+                )
+                ok = False
+        return ok
+
+
+class CancelForm(FlaskForm):
+    reason = StringField(
+        _l("Reason (shown to families and in calendars)"),
+        validators=[
+            DataRequired(_l("Say why the session is cancelled.")),
+            Length(max=300, message=_l("Keep the reason under %(max)d characters.")),
+        ],
+    )
