@@ -1,6 +1,6 @@
 """Keep the translation catalogues in step with the code.
 
-    python -m readingroom.i18n_tool update   # extract messages, merge into every domain's .po
+    python -m readingroom.i18n_tool update [DOMAIN ...]  # extract, merge into the domains' .po
     python -m readingroom.i18n_tool check    # list untranslated or fuzzy messages; exit 1 if any
     python -m readingroom.i18n_tool fill F.json  # set translations from {"msgid": "译文"}
 
@@ -155,7 +155,7 @@ def main(argv: list[str]) -> int:
         print(f"{count} message(s) filled")
         command = "check"
     if command == "update":
-        for domain in domains():
+        for domain in argv[2:] or domains():
             update(domain)
         command = "check"
     if command == "check":

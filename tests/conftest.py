@@ -46,12 +46,25 @@ def base_config(database_uri: str) -> dict[str, object]:
     }
 
 
+pytest_plugins = [
+    "tests.fixtures_calendars",
+    "tests.fixtures_signups",
+    "tests.fixtures_tasklists",
+]
+
+
 @pytest.fixture
-def app(tmp_path, request) -> Iterator[Flask]:
+def app_config() -> dict[str, object]:
+    """Per-test configuration overrides; override this fixture in a module or folder."""
+    return {}
+
+
+@pytest.fixture
+def app(tmp_path, app_config) -> Iterator[Flask]:
     global _schema_ready
     uri = TEST_DATABASE_URL or f"sqlite:///{tmp_path / 'test.sqlite3'}"
     config = base_config(uri)
-    config.update(getattr(request, "param", None) or {})
+    config.update(app_config)
     app = create_app(config)
     app.test_client_class = IsolatedClient
     with app.app_context():
@@ -107,7 +120,7 @@ _seq = count(1)
 
 
 class Factory:
-    """Builds rows with sensible defaults; every call flushes, tests commit when they need to."""
+    """Builds rows with sensible defaults; every call commits (servers in other threads see it)."""
 
     def community(self, slug: str | None = None, name: str | None = None) -> Community:
         n = next(_seq)
@@ -115,7 +128,7 @@ class Factory:
             slug=slug or f"community-{n}", name=name or f"社区{n}", name_en=f"Community {n}"
         )
         db.session.add(c)
-        db.session.flush()
+        db.session.commit()
         return c
 
     def room(
@@ -139,7 +152,7 @@ class Factory:
             for opens, closes in intervals:
                 room.opening_hours.append(OpeningHours(weekday=weekday, opens=opens, closes=closes))
         db.session.add(room)
-        db.session.flush()
+        db.session.commit()
         return room
 
     def program(self, slug: str | None = None, **kw) -> Program:
@@ -148,7 +161,7 @@ class Factory:
         values.update(kw)
         p = Program(slug=slug or f"program-{n}", **values)
         db.session.add(p)
-        db.session.flush()
+        db.session.commit()
         return p
 
     def staff(
@@ -163,7 +176,7 @@ class Factory:
             communities=list(communities),
         )
         db.session.add(user)
-        db.session.flush()
+        db.session.commit()
         return user
 
     def admin(self) -> StaffUser:
@@ -192,7 +205,7 @@ class Factory:
             **kw,
         )
         db.session.add(s)
-        db.session.flush()
+        db.session.commit()
         return s
 
 
