@@ -64,6 +64,7 @@ def import_models() -> None:
     from .auth import models as _auth  # noqa: F401
     from .places import models as _places  # noqa: F401
     from .schedule import models as _schedule  # noqa: F401
+    from .signups import models as _signups  # noqa: F401
 
 
 def register_blueprints(app: Flask) -> None:

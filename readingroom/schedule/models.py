@@ -79,6 +79,10 @@ class Series(TimestampMixin, db.Model):
     first_date: Mapped[date]
     last_date: Mapped[date | None]
     count: Mapped[int | None]
+    # Registration window of the occurrences (sign-ups), as offsets from each start;
+    # None: the defaults (SIGNUP_OPENS_DAYS_BEFORE / SIGNUP_CLOSES_HOURS_BEFORE).
+    signup_opens_days: Mapped[int | None]
+    signup_closes_hours: Mapped[int | None]
 
     program: Mapped[Program] = relationship()
     room: Mapped[Room] = relationship()
@@ -125,6 +129,9 @@ class ReadingSession(TimestampMixin, db.Model):
     cancel_reason: Mapped[str] = mapped_column(String(300), default="")
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sequence: Mapped[int] = mapped_column(default=0)
+    # Registration window (sign-ups); None: the series' offsets, else the defaults.
+    signup_opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    signup_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     program: Mapped[Program] = relationship()
     room: Mapped[Room] = relationship()

@@ -1,0 +1,1 @@
+"""Family accounts and online sign-up: seats, waiting list, cancellation, check-in."""
