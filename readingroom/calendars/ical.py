@@ -1,0 +1,269 @@
+"""iCalendar for sessions: small pure functions on top of the ``icalendar`` package.
+
+Rules every feed follows (and ``../shared/tools/check_ics`` checks):
+
+* One VEVENT per session with the session's own UID (``ReadingSession.ical_uid``),
+  also for occurrences of a series: occurrences are real rows, so a moved or
+  cancelled occurrence is just a changed event, correct in every filtered feed.
+* Deterministic bytes: DTSTAMP and LAST-MODIFIED come from the update time of
+  what the event shows (session, room, strand), never from "now"; SEQUENCE is
+  ``ReadingSession.sequence``. Two renders of unchanged data are identical.
+* Times carry ``TZID=Asia/Shanghai`` with one VTIMEZONE built from zoneinfo.
+* A cancelled session stays as ``STATUS:CANCELLED`` with 【已取消】 at the start
+  of its title (Google hides cancelled events, Apple strikes them through).
+* Text is Chinese, the language of the programme, whatever the UI language of
+  the request, so that every subscriber of a feed gets the same bytes.
+* Lines are folded here, not by icalendar: at 75 octets, never inside a UTF-8
+  character or a TEXT escape such as ``\\n`` (collective/icalendar#1501).
+  NAME/X-WR-CALNAME are set as escaped TEXT, REFRESH-INTERVAL with
+  ``VALUE=DURATION`` and X-PUBLISHED-TTL as a duration (icalendar 7.3 pitfalls).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from icalendar import Calendar, Event, Timezone, TimezoneStandard, vDuration, vText
+
+from ..timeutil import BEIJING
+
+if TYPE_CHECKING:
+    from ..places.models import Room
+    from ..schedule.models import Program, ReadingSession
+    from ..schedule.occupancy import Occupancy
+
+PRODID = "-//Binhe subdistrict//readingroom//ZH"
+TZID = "Asia/Shanghai"
+#: Feeds carry sessions that start on or after this many days before today (Beijing).
+FEED_WINDOW_DAYS = 90
+#: How often clients are asked to refresh a subscription.
+REFRESH_INTERVAL = timedelta(hours=6)
+CANCELLED_PREFIX = "【已取消】"
+FOLD_OCTETS = 75
+
+# A TEXT escape (backslash and the character after it) or any one character:
+# the units a folded line may not be split inside.
+_FOLD_UNITS = re.compile(r"\\.|.", re.DOTALL)
+
+
+# --- folding and serialising ------------------------------------------------------------------
+
+
+def fold_line(line: str, limit: int = FOLD_OCTETS) -> bytes:
+    """One content line folded to at most ``limit`` octets per physical line (RFC 5545 3.1).
+
+    A continuation line starts with one space, so it carries ``limit - 1``
+    octets of content. Splits fall between characters and never inside a
+    ``\\`` escape.
+    """
+    data = line.encode("utf-8")
+    if len(data) <= limit:
+        return data
+    pieces: list[bytes] = []
+    current = bytearray()
+    room = limit
+    for unit in _FOLD_UNITS.findall(line):
+        encoded = unit.encode("utf-8")
+        if current and len(current) + len(encoded) > room:
+            pieces.append(bytes(current))
+            current = bytearray()
+            room = limit - 1
+        current += encoded
+    pieces.append(bytes(current))
+    return b"\r\n ".join(pieces)
+
+
+def serialize(calendar: Calendar) -> bytes:
+    """The calendar as iCalendar bytes: CRLF line ends, folded by :func:`fold_line`."""
+    lines = calendar.content_lines(sorted=False)
+    return b"".join(fold_line(str(line)) + b"\r\n" for line in lines if line)
+
+
+# --- time zone --------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _beijing_rule() -> tuple[date, timedelta, str]:
+    """Since when Asia/Shanghai has had one fixed offset, which offset, and its name.
+
+    Read from zoneinfo (China last observed daylight saving in 1991); if the
+    zone ever changes again this raises instead of writing a wrong VTIMEZONE.
+    """
+    years = range(1970, 2101)
+    probes = [datetime(year, month, 1, 12, tzinfo=BEIJING) for year in years for month in (1, 7)]
+    current = probes[-1].utcoffset()
+    assert current is not None
+    changed = [i for i, probe in enumerate(probes) if probe.utcoffset() != current]
+    since = changed[-1] + 1 if changed else 0
+    if since >= len(probes) - 2 or any(probe.dst() for probe in probes[since:]):
+        raise RuntimeError("Asia/Shanghai has no fixed offset now: revisit beijing_vtimezone()")
+    first = probes[since].date()
+    return first, current, probes[-1].tzname() or "CST"
+
+
+def beijing_vtimezone() -> Timezone:
+    """VTIMEZONE for Asia/Shanghai: one STANDARD block (+0800), the form Outlook handles best."""
+    since, offset, name = _beijing_rule()
+    standard = TimezoneStandard()
+    standard.add("DTSTART", datetime(since.year, since.month, since.day))
+    standard.add("TZOFFSETFROM", offset)
+    standard.add("TZOFFSETTO", offset)
+    standard.add("TZNAME", name)
+    zone = Timezone()
+    zone.add("TZID", TZID)
+    zone.add_component(standard)
+    return zone
+
+
+# --- texts ------------------------------------------------------------------------------------
+
+
+def session_url(base_url: str, session_id: int) -> str:
+    return f"{base_url.rstrip('/')}/sessions/{session_id}"
+
+
+def audience_text(program: Program) -> str:
+    """Who a strand is for, in Chinese: 3–12岁，每个孩子需一位大人陪同."""
+    if program.max_age is not None and program.min_age > 0:
+        ages = f"{program.min_age}–{program.max_age}岁"
+    elif program.max_age is not None:
+        ages = f"{program.max_age}岁及以下"
+    elif program.min_age > 0:
+        ages = f"{program.min_age}岁及以上"
+    else:
+        ages = "不限年龄"
+    if program.adult_required:
+        return f"{ages}的孩子，每个孩子需一位大人陪同"
+    return ages
+
+
+def location_text(room: Room) -> str:
+    """LOCATION: the room and its address (the address names the community's academy)."""
+    return "，".join(part for part in (room.name, room.address) if part)
+
+
+def seats_text(capacity: int, occupancy: Occupancy | None) -> str:
+    text = f"{capacity}个座位"
+    if occupancy is None:
+        return text
+    left = max(capacity - occupancy.seats_taken, 0)
+    text += f"，已报名{occupancy.seats_taken}人，剩余{left}个"
+    if occupancy.waitlist_count:
+        text += f"，候补{occupancy.waitlist_count}人"
+    return text
+
+
+def summary_text(session: ReadingSession, note: str | None = None) -> str:
+    """SUMMARY: 【已取消】 first when cancelled, then the caller's note, then the title."""
+    prefix = CANCELLED_PREFIX if session.is_cancelled else ""
+    return f"{prefix}{note or ''}{session.title}"
+
+
+def description_text(
+    session: ReadingSession,
+    *,
+    base_url: str,
+    occupancy: Occupancy | None = None,
+    note: str | None = None,
+) -> str:
+    lines: list[str] = []
+    if note:
+        lines.append(note)
+    if session.is_cancelled:
+        reason = session.cancel_reason.strip()
+        lines.append("本场活动已取消。" + (f"原因：{reason}" if reason else ""))
+    lines.append(f"阅读板块：{session.program.name}")
+    lines.append(f"适合对象：{audience_text(session.program)}")
+    if session.host:
+        lines.append(f"主讲：{session.host}")
+    lines.append(f"名额：{seats_text(session.capacity, occupancy)}")
+    if session.book_list:
+        lines.append("推荐书目：" + "".join(session.book_list))
+    if session.description.strip():
+        lines.append("")
+        lines.append(session.description.strip())
+    lines.append("")
+    lines.append(f"详情和报名：{session_url(base_url, session.id)}")
+    return "\n".join(lines)
+
+
+# --- events and calendars ---------------------------------------------------------------------
+
+
+def modified_at(session: ReadingSession) -> datetime:
+    """When what the event shows last changed: the session, its room or its strand."""
+    stamps = [session.updated_at, session.room.updated_at, session.program.updated_at]
+    return max(s for s in stamps if s is not None).astimezone(UTC).replace(microsecond=0)
+
+
+def session_event(
+    session: ReadingSession,
+    *,
+    base_url: str,
+    occupancy: Occupancy | None = None,
+    note: str | None = None,
+) -> Event:
+    """The VEVENT of one session.
+
+    ``base_url`` (e.g. ``https://host``) makes the URL back to the session page.
+    ``occupancy`` adds seats taken and the waiting list to DESCRIPTION; public
+    feeds leave it out so that their bytes (and validators) depend only on the
+    session. ``note`` (e.g. "【候补】") goes at the start of SUMMARY (after
+    【已取消】) and into DESCRIPTION.
+    """
+    stamp = modified_at(session)
+    event = Event()
+    event.add("UID", session.ical_uid())
+    event.add("DTSTAMP", stamp)
+    event.add("LAST-MODIFIED", stamp)
+    event.add("CREATED", session.created_at.astimezone(UTC).replace(microsecond=0))
+    event.add("SEQUENCE", session.sequence)
+    event.add("DTSTART", session.starts_at.astimezone(BEIJING).replace(microsecond=0))
+    event.add("DTEND", session.ends_at.astimezone(BEIJING).replace(microsecond=0))
+    event.add("SUMMARY", summary_text(session, note))
+    event.add("LOCATION", location_text(session.room))
+    event.add(
+        "DESCRIPTION",
+        description_text(session, base_url=base_url, occupancy=occupancy, note=note),
+    )
+    event.add("CATEGORIES", [session.program.name])
+    event.add("URL", session_url(base_url, session.id))
+    event.add("STATUS", "CANCELLED" if session.is_cancelled else "CONFIRMED")
+    event.add("TRANSP", "OPAQUE")
+    return event
+
+
+def build_calendar(
+    events: Iterable[Event], *, name: str, description: str = "", url: str | None = None
+) -> bytes:
+    """A whole calendar (feed or download) as bytes, with its name and refresh interval."""
+    calendar = Calendar()
+    calendar.add("VERSION", "2.0")
+    calendar.add("PRODID", PRODID)
+    calendar.add("CALSCALE", "GREGORIAN")
+    calendar.add("NAME", vText(name))
+    calendar.add("X-WR-CALNAME", vText(name))
+    if description:
+        calendar.add("DESCRIPTION", vText(description))
+        calendar.add("X-WR-CALDESC", vText(description))
+    if url:
+        calendar.add("URL", url)
+    calendar.add("X-WR-TIMEZONE", TZID)
+    calendar.add("REFRESH-INTERVAL", vDuration(REFRESH_INTERVAL), parameters={"VALUE": "DURATION"})
+    calendar.add("X-PUBLISHED-TTL", vDuration(REFRESH_INTERVAL))
+    events = list(events)
+    if events:
+        calendar.add_component(beijing_vtimezone())
+    for event in events:
+        calendar.add_component(event)
+    return serialize(calendar)
+
+
+def feed_window_start(today: date) -> datetime:
+    """The first instant a feed carries: Beijing midnight ``FEED_WINDOW_DAYS`` days ago."""
+    day = today - timedelta(days=FEED_WINDOW_DAYS)
+    return datetime(day.year, day.month, day.day, tzinfo=BEIJING).astimezone(UTC)
