@@ -25,6 +25,7 @@ install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
 run: install
+	$(BIN)/flask --app readingroom init-db
 	$(BIN)/flask --app readingroom seed-demo
 	$(BIN)/flask --app readingroom run --host $(HOST) --port $(PORT)
 

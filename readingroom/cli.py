@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import click
 from flask import Flask
+from flask.cli import with_appcontext
 from flask_migrate import upgrade
 
 from .extensions import db
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db_command() -> None:
     """Create or upgrade the database schema (the same as ``flask db upgrade``)."""
     upgrade()
@@ -17,17 +19,18 @@ def init_db_command() -> None:
 
 
 @click.command("seed-demo")
+@with_appcontext
 def seed_demo_command() -> None:
-    """Load the Binhe demo data set, placed around today (safe to run again)."""
+    """Load the Binhe demo data set, placed around today (safe to run again; run init-db first)."""
     from .demo import seed_demo
 
-    upgrade()
     summary = seed_demo()
     db.session.commit()
     click.echo(summary)
 
 
 @click.command("create-admin")
+@with_appcontext
 @click.option("--login", prompt=True, help="Login name of the subdistrict administrator.")
 @click.option("--name", prompt=True, help="Display name.")
 @click.option(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from wtforms import IntegerField, SelectField
+from wtforms import IntegerField, SelectField, ValidationError
 from wtforms.validators import Regexp
 
 SLUG = Regexp(
@@ -27,9 +27,9 @@ class IdSelectField(SelectField):
         super().__init__(label, validators, **kwargs)
 
     def pre_validate(self, form: Any) -> None:
-        valid = {value for value, *_ in (self.choices or [])}
+        valid = {choice.value for choice in (self.choices or [])}
         if self.data is None or self.data not in valid:
-            raise ValueError(self.gettext(str(self.invalid_message)))
+            raise ValidationError(str(self.invalid_message))
 
     invalid_message = _l("Choose one of the options in the list.")
 

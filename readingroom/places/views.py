@@ -6,6 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
+from wtforms import SelectChoice
 
 from ..auth.permissions import managed_communities, require_community, scope_to_user, staff_required
 from ..extensions import db
@@ -19,7 +20,7 @@ bp = Blueprint("places", __name__, url_prefix="/staff/rooms")
 
 def _room_form(room: Room | None = None) -> RoomForm:
     form = RoomForm(obj=room, room_id=room.id if room else None)
-    form.community.choices = [(c.id, localized(c)) for c in managed_communities()]
+    form.community.choices = [SelectChoice(c.id, localized(c)) for c in managed_communities()]
     if room is not None and not form.is_submitted():
         form.community.data = room.community_id
         for day, intervals in hours_by_weekday(room).items():

@@ -12,6 +12,7 @@ from wtforms import (
     DateField,
     DateTimeLocalField,
     HiddenField,
+    SelectChoice,
     SelectMultipleField,
     StringField,
     TextAreaField,
@@ -100,8 +101,8 @@ class CheckboxesField(SelectMultipleField):
     option_widget = widgets.CheckboxInput()
 
 
-def _weekday_choices() -> list[tuple[int, LazyString]]:
-    return [(d, LazyString(lambda d=d: weekday_name(d))) for d in range(7)]
+def _weekday_choices() -> list[SelectChoice]:
+    return [SelectChoice(d, LazyString(lambda d=d: weekday_name(d))) for d in range(7)]
 
 
 class SeriesForm(_SessionFields):

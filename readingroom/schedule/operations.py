@@ -124,6 +124,11 @@ class SeriesPlan:
     def warnings(self) -> list[Clash]:
         return [c for c in self.clashes if not c.blocks]
 
+    def marks(self, starts_at: datetime) -> str:
+        """ "block", "warn" or "" for the occurrence starting at ``starts_at`` (for the date list)."""
+        kinds = {c.severity.value for c in self.clashes if c.candidate.starts_at == starts_at}
+        return "block" if "block" in kinds else ("warn" if kinds else "")
+
 
 def _candidate(data: SessionData, ignore: frozenset[int] = frozenset()) -> Candidate:
     return Candidate(

@@ -13,6 +13,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
+from wtforms import SelectChoice
 
 from ..auth.permissions import (
     managed_communities,
@@ -62,13 +63,15 @@ def _load_session(session_id: int) -> ReadingSession:
 
 def _set_choices(form: SessionForm | SeriesForm) -> None:
     programs = db.session.scalars(select(Program).where(Program.active).order_by(Program.id))
-    form.program.choices = [(p.id, localized(p)) for p in programs]
+    form.program.choices = [SelectChoice(p.id, localized(p)) for p in programs]
     rooms = db.session.scalars(
         scope_to_user(
             select(Room).where(Room.active).order_by(Room.community_id, Room.id), Room.community_id
         )
     )
-    form.room.choices = [(r.id, f"{localized(r.community)} · {localized(r)}") for r in rooms]
+    form.room.choices = [
+        SelectChoice(r.id, localized(r), optgroup=localized(r.community)) for r in rooms
+    ]
 
 
 def _common(form: SessionForm | SeriesForm) -> dict[str, object]:
