@@ -125,7 +125,10 @@ class SeriesPlan:
         return [c for c in self.clashes if not c.blocks]
 
     def marks(self, starts_at: datetime) -> str:
-        """ "block", "warn" or "" for the occurrence starting at ``starts_at`` (for the date list)."""
+        """How the occurrence starting at ``starts_at`` is marked in the date list.
+
+        "block", "warn" or "" (no clash).
+        """
         kinds = {c.severity.value for c in self.clashes if c.candidate.starts_at == starts_at}
         return "block" if "block" in kinds else ("warn" if kinds else "")
 
