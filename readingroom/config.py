@@ -34,6 +34,29 @@ class DefaultConfig:
 
     SQLALCHEMY_RECORD_QUERIES = False
 
+    # Sign-ups (readingroom/signups): registration window, no-show rule, accounts, notices
+    SIGNUP_OPENS_DAYS_BEFORE = 7
+    SIGNUP_CLOSES_HOURS_BEFORE = 2
+    NOSHOW_LIMIT = 3  # no-shows ...
+    NOSHOW_WINDOW_DAYS = 60  # ... within this many days ...
+    NOSHOW_BLOCK_DAYS = 30  # ... block new registrations for this many days
+    HOUSEHOLD_LOGIN_LIMIT_PER_ADDRESS = "20 per minute;200 per day"
+    HOUSEHOLD_LOGIN_LIMIT_PER_ACCOUNT = "5 per minute;20 per hour"  # failed attempts
+    HOUSEHOLD_REGISTER_LIMIT = "10 per hour"
+    PASSWORD_RESET_HOURS = 48
+    # Notices: "log" (default), "smtp", or "package.module:factory" (called with the app)
+    NOTICE_SENDER = "log"
+    NOTICE_DELIVER_INLINE = True  # try to send right after the response; the CLI retries
+    NOTICE_MAX_ATTEMPTS = 8
+    NOTICE_SMTP_HOST = "localhost"
+    NOTICE_SMTP_PORT = 25
+    NOTICE_SMTP_USERNAME = ""
+    NOTICE_SMTP_PASSWORD = ""
+    NOTICE_SMTP_STARTTLS = False
+    NOTICE_SMTP_FROM = "readingroom@localhost"
+    NOTICE_SMTP_TO = "{mobile}@sms.invalid"  # e.g. an e-mail-to-SMS gateway address
+    PUBLIC_BASE_URL = ""  # for links in notices sent outside a request (CLI)
+
 
 ENVIRONMENT_KEYS = (
     "SECRET_KEY",
@@ -43,6 +66,14 @@ ENVIRONMENT_KEYS = (
     "SERVER_NAME",
     "PREFERRED_URL_SCHEME",
     "ICAL_UID_DOMAIN",
+    "NOTICE_SENDER",
+    "NOTICE_SMTP_HOST",
+    "NOTICE_SMTP_PORT",
+    "NOTICE_SMTP_USERNAME",
+    "NOTICE_SMTP_PASSWORD",
+    "NOTICE_SMTP_FROM",
+    "NOTICE_SMTP_TO",
+    "PUBLIC_BASE_URL",
 )
 
 
