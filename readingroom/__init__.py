@@ -68,12 +68,14 @@ def import_models() -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from .auth.admin_views import bp as staff_admin_bp
     from .auth.views import bp as auth_bp
     from .pages import bp as pages_bp
     from .places.views import bp as places_bp
+    from .schedule.program_views import bp as programs_bp
     from .schedule.views import bp as schedule_bp
 
-    for blueprint in (pages_bp, auth_bp, places_bp, schedule_bp):
+    for blueprint in (pages_bp, auth_bp, staff_admin_bp, places_bp, schedule_bp, programs_bp):
         app.register_blueprint(blueprint)
 
 

@@ -46,3 +46,26 @@ def authenticate(login: str, password: str) -> StaffUser | None:
     if not user.check_password(password) or not user.active:
         return None
     return user
+
+
+def update_staff(
+    user: StaffUser,
+    *,
+    login: str,
+    name: str,
+    role: Role,
+    communities: Iterable[Community],
+    active: bool,
+    password: str | None = None,
+) -> StaffUser:
+    """Change a staff account (the administrator's screen)."""
+    user.login, user.name, user.role, user.active = login.strip(), name.strip(), role, active
+    user.communities = list(communities) if role is Role.STAFF else []
+    if password:
+        user.set_password(password)
+    db.session.flush()
+    return user
+
+
+def all_staff() -> list[StaffUser]:
+    return list(db.session.scalars(select(StaffUser).order_by(StaffUser.role, StaffUser.login)))

@@ -9,6 +9,7 @@ from flask_babel.speaklater import LazyString
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    ColorField,
     DateField,
     DateTimeLocalField,
     HiddenField,
@@ -17,11 +18,19 @@ from wtforms import (
     StringField,
     TextAreaField,
     TimeField,
+    ValidationError,
     widgets,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+)
 
-from ..formutil import IdSelectField, WholeNumberField
+from ..formutil import SLUG, IdSelectField, WholeNumberField
 from ..timeutil import weekday_name
 from .recurrence import MAX_OCCURRENCES, RecurrenceError, expand_weekly
 
@@ -175,3 +184,60 @@ class CancelForm(FlaskForm):
             Length(max=300, message=_l("Keep the reason under %(max)d characters.")),
         ],
     )
+
+
+class ProgramForm(FlaskForm):
+    """A strand (阅读板块) and its audience rule; the administrator's form."""
+
+    name = StringField(
+        _l("Name"), validators=[DataRequired(_l("Enter the strand's name.")), Length(max=60)]
+    )
+    name_en = StringField(_l("English name"), validators=[Optional(), Length(max=60)])
+    slug = StringField(
+        _l("Short name for links"),
+        validators=[DataRequired(_l("Enter a short name for links.")), Length(max=40), SLUG],
+    )
+    colour = ColorField(
+        _l("Colour"),
+        validators=[
+            DataRequired(_l("Choose a colour.")),
+            Regexp(r"^#[0-9a-fA-F]{6}$", message=_l("Use a colour like #c0392b.")),
+        ],
+    )
+    description = TextAreaField(_l("Description"), validators=[Length(max=2000)])
+    description_en = TextAreaField(_l("English description"), validators=[Length(max=2000)])
+    min_age = WholeNumberField(
+        _l("Youngest participant (age)"),
+        validators=[
+            InputRequired(_l("Enter the youngest age.")),
+            NumberRange(min=0, max=120, message=_l("Ages are between %(min)d and %(max)d.")),
+        ],
+    )
+    max_age = WholeNumberField(
+        _l("Oldest participant (age)"),
+        description=_l("Leave empty for no upper limit."),
+        validators=[
+            Optional(),
+            NumberRange(min=0, max=120, message=_l("Ages are between %(min)d and %(max)d.")),
+        ],
+    )
+    adult_required = BooleanField(_l("Children come with an accompanying adult"))
+    active = BooleanField(_l("Offered for new sessions"), default=True)
+
+    def __init__(self, *args, program_id: int | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._program_id = program_id
+
+    def validate_slug(self, field: StringField) -> None:
+        from .operations import program_slug_taken
+
+        if field.data and program_slug_taken(field.data, self._program_id):
+            raise ValidationError(_l("Another strand already uses this short name."))
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        low, high = self.min_age.data, self.max_age.data
+        if low is not None and high is not None and high < low:
+            self.max_age.errors.append(_l("The oldest age must not be below the youngest."))
+            ok = False
+        return ok
