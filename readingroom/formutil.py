@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from wtforms import IntegerField, SelectField, ValidationError
+from wtforms import IntegerField, SelectField, SelectMultipleField, ValidationError, widgets
 from wtforms.validators import Regexp
 
 SLUG = Regexp(
@@ -41,6 +41,13 @@ def _int_or_none(value: Any) -> int | None:
         return int(value)
     except (TypeError, ValueError):
         return None
+
+
+class CheckboxesField(SelectMultipleField):
+    """A multiple choice shown as a list of checkboxes (big enough to tap)."""
+
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
 
 
 class WholeNumberField(IntegerField):

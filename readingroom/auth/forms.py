@@ -6,12 +6,12 @@ from wtforms import (
     PasswordField,
     SelectChoice,
     SelectField,
-    SelectMultipleField,
     StringField,
     ValidationError,
-    widgets,
 )
 from wtforms.validators import DataRequired, Length, Optional, Regexp
+
+from ..formutil import CheckboxesField
 
 
 class LoginForm(FlaskForm):
@@ -22,11 +22,6 @@ class LoginForm(FlaskForm):
         _l("Password"), validators=[DataRequired(_l("Enter your password.")), Length(max=200)]
     )
     next = HiddenField()
-
-
-class CheckboxesField(SelectMultipleField):
-    widget = widgets.ListWidget(prefix_label=False)
-    option_widget = widgets.CheckboxInput()
 
 
 class StaffUserForm(FlaskForm):

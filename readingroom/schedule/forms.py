@@ -14,12 +14,10 @@ from wtforms import (
     DateTimeLocalField,
     HiddenField,
     SelectChoice,
-    SelectMultipleField,
     StringField,
     TextAreaField,
     TimeField,
     ValidationError,
-    widgets,
 )
 from wtforms.validators import (
     DataRequired,
@@ -30,7 +28,7 @@ from wtforms.validators import (
     Regexp,
 )
 
-from ..formutil import SLUG, IdSelectField, WholeNumberField
+from ..formutil import SLUG, CheckboxesField, IdSelectField, WholeNumberField
 from ..timeutil import weekday_name
 from .recurrence import MAX_OCCURRENCES, RecurrenceError, expand_weekly
 
@@ -103,11 +101,6 @@ class SessionForm(_SessionFields):
                 field.errors.append(_l("Enter a date between 2000 and 2100."))
                 ok = False
         return ok
-
-
-class CheckboxesField(SelectMultipleField):
-    widget = widgets.ListWidget(prefix_label=False)
-    option_widget = widgets.CheckboxInput()
 
 
 def _weekday_choices() -> list[SelectChoice]:
