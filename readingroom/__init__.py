@@ -78,6 +78,13 @@ def register_blueprints(app: Flask) -> None:
     for blueprint in (pages_bp, auth_bp, staff_admin_bp, places_bp, schedule_bp, programs_bp):
         app.register_blueprint(blueprint)
 
+    from .calendars.api import bp as calendars_api_bp
+    from .calendars.feeds import bp as calendars_feeds_bp
+    from .calendars.views import bp as calendars_bp
+
+    for blueprint in (calendars_bp, calendars_feeds_bp, calendars_api_bp):
+        app.register_blueprint(blueprint)
+
 
 def register_template_helpers(app: Flask) -> None:
     from . import timeutil

@@ -2,28 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from .extensions import db
-from .schedule.models import ReadingSession
-from .timeutil import utcnow
 
 bp = Blueprint("pages", __name__)
-
-
-@bp.get("/")
-def index():
-    """The public list of upcoming sessions (the calendar pages replace this)."""
-    sessions = db.session.scalars(
-        select(ReadingSession)
-        .where(ReadingSession.ends_at >= utcnow())
-        .options(selectinload(ReadingSession.room), selectinload(ReadingSession.program))
-        .order_by(ReadingSession.starts_at)
-        .limit(50)
-    ).all()
-    return render_template("pages/index.html", sessions=sessions)
 
 
 @bp.get("/strands.css")

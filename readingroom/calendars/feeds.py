@@ -6,9 +6,28 @@
 from __future__ import annotations
 
 import hashlib
+import threading
+from collections import OrderedDict
 from datetime import datetime
 
-from flask import Response, request
+from flask import Blueprint, Response, abort, request, url_for
+from sqlalchemy import select
+from werkzeug.http import is_resource_modified
+
+from ..extensions import db
+from ..places.models import Community, Room
+from ..schedule.models import Program
+from ..timeutil import beijing_today
+from .ical import (
+    CANCELLED_PREFIX,
+    FEED_WINDOW_DAYS,
+    build_calendar,
+    feed_window_start,
+    modified_at,
+    session_event,
+)
+from .params import ParamError, scope_from_args
+from .queries import Scope, feed_state, load_session, sessions_between
 
 ICS_MIMETYPE = "text/calendar"  # Werkzeug adds "; charset=utf-8" to text/* types
 FEED_MAX_AGE = 300  # seconds a client may reuse a feed before asking again (with validators)
@@ -39,3 +58,170 @@ def ics_response(
     if filename:
         response.headers.set("Content-Disposition", "attachment", filename=filename)
     return response.make_conditional(request)
+
+
+# --- public feeds -----------------------------------------------------------------------------
+
+bp = Blueprint("feeds", __name__)
+
+#: Bump when the rendering changes, so that clients' cached copies are not taken as current.
+FEED_FORMAT = "1"
+ALL_NAME = "滨河街道阅读活动日历"
+
+
+class _BodyCache:
+    """Rendered feeds of this process, by ETag, up to ``max_bytes`` (least recently used out).
+
+    The ETag is derived from everything the bytes depend on, so an entry is
+    never stale: a change anywhere gives a new ETag and the old entry ages out.
+    """
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._entries: OrderedDict[str, bytes] = OrderedDict()
+        self._size = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> bytes | None:
+        with self._lock:
+            body = self._entries.get(key)
+            if body is not None:
+                self._entries.move_to_end(key)
+            return body
+
+    def put(self, key: str, body: bytes) -> None:
+        if len(body) > self.max_bytes:
+            return
+        with self._lock:
+            if key in self._entries:
+                return
+            self._entries[key] = body
+            self._size += len(body)
+            while self._size > self.max_bytes:
+                _, old = self._entries.popitem(last=False)
+                self._size -= len(old)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self._size = 0
+
+
+body_cache = _BodyCache(max_bytes=32 * 1024 * 1024)
+
+
+def base_url() -> str:
+    """Scheme and host of this request, for links back into the site (no trailing slash)."""
+    return request.host_url.rstrip("/")
+
+
+def feed_url(scope: Scope, *, external: bool = True) -> str:
+    """The feed of a scope: a path of its own for one community, room or strand, else all.ics."""
+    params = scope.params(with_seats=False)
+    if len(params) == 1 and "age" not in params:
+        ((kind, slug),) = params.items()
+        return url_for(f"feeds.{kind}_feed", slug=slug, _external=external)
+    return url_for("feeds.all_feed", _external=external, **params)
+
+
+def webcal_url(url: str) -> str:
+    """The same address with the ``webcal://`` scheme that opens a subscription dialogue."""
+    return "webcal://" + url.split("://", 1)[1]
+
+
+def feed_name(scope: Scope) -> str:
+    """The calendar name a client shows (Chinese, the language of the feeds)."""
+    if scope.is_empty:
+        return ALL_NAME
+    parts = []
+    if scope.room is not None:
+        parts.append(f"{scope.room.name}（{scope.room.community.name}）")
+    elif scope.community is not None:
+        parts.append(scope.community.name)
+    if scope.room is not None and scope.community not in (None, scope.room.community):
+        parts.append(scope.community.name)
+    if scope.program is not None:
+        parts.append(scope.program.name)
+    if scope.age is not None:
+        parts.append(f"适合{scope.age}岁")
+    if scope.community is None and scope.room is None:
+        parts.append("滨河街道")
+    return " · ".join(parts) + " · 阅读活动"
+
+
+def feed_description(page_url: str) -> str:
+    return (
+        "滨河街道社区阅读项目的活动日历，时间均为北京时间。"
+        f"包含{FEED_WINDOW_DAYS}天前至今后的全部活动；已取消的活动仍保留，"
+        f"标题前标有{CANCELLED_PREFIX}。详情和报名：{page_url}"
+    )
+
+
+def _feed_response(scope: Scope) -> Response:
+    today = beijing_today()
+    state = feed_state(today)
+    base = base_url()
+    name = feed_name(scope)
+    scope_key = repr(sorted(scope.params().items()))
+    key = "\n".join([FEED_FORMAT, base, request.path, scope_key, name, state.fingerprint])
+    etag = hashlib.sha256(key.encode()).hexdigest()[:32]
+    if not is_resource_modified(request.environ, etag=etag, last_modified=state.last_modified):
+        return ics_response(b"", last_modified=state.last_modified, etag=etag)  # 304
+    body = body_cache.get(etag)
+    if body is None:
+        page_url = url_for("calendars.index", _external=True, **scope.params(with_seats=False))
+        sessions = sessions_between(scope, feed_window_start(today), None)
+        events = [session_event(s, base_url=base) for s in sessions]
+        body = build_calendar(
+            events, name=name, description=feed_description(page_url), url=page_url
+        )
+        body_cache.put(etag, body)
+    return ics_response(body, last_modified=state.last_modified, etag=etag)
+
+
+def _scope_or_abort(**given: object) -> Scope:
+    try:
+        if given:
+            return Scope(**given)  # type: ignore[arg-type]
+        return scope_from_args(request.args)
+    except ParamError as exc:
+        abort(exc.status, exc.message)
+
+
+def _one(model: type, slug: str):
+    found = db.session.scalar(select(model).where(model.slug == slug))
+    if found is None:
+        abort(404)
+    return found
+
+
+@bp.get("/feeds/all.ics")
+def all_feed():
+    """Every session; ``?community=&room=&program=&age=`` narrow it (the calendar's filters)."""
+    return _feed_response(_scope_or_abort())
+
+
+@bp.get("/feeds/community/<slug>.ics")
+def community_feed(slug: str):
+    return _feed_response(_scope_or_abort(community=_one(Community, slug)))
+
+
+@bp.get("/feeds/room/<slug>.ics")
+def room_feed(slug: str):
+    return _feed_response(_scope_or_abort(room=_one(Room, slug)))
+
+
+@bp.get("/feeds/program/<slug>.ics")
+def program_feed(slug: str):
+    return _feed_response(_scope_or_abort(program=_one(Program, slug)))
+
+
+@bp.get("/sessions/<int:session_id>.ics")
+def session_ics(session_id: int):
+    """One session as a file to open or import (not a subscription: no calendar name)."""
+    session = load_session(session_id)
+    event = session_event(session, base_url=base_url())
+    body = build_calendar([event], name="")
+    return ics_response(
+        body, last_modified=modified_at(session), filename=f"session-{session.id}.ics"
+    )

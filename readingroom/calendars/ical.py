@@ -240,21 +240,30 @@ def session_event(
 def build_calendar(
     events: Iterable[Event], *, name: str, description: str = "", url: str | None = None
 ) -> bytes:
-    """A whole calendar (feed or download) as bytes, with its name and refresh interval."""
+    """A whole calendar as bytes.
+
+    With a ``name`` it is a subscription feed: NAME/X-WR-CALNAME, the refresh
+    interval and the description are set. Without one (``name=""``) it is a
+    one-off download of events to import: Outlook would otherwise create a new
+    calendar for the file instead of adding the event to the person's own.
+    """
     calendar = Calendar()
     calendar.add("VERSION", "2.0")
     calendar.add("PRODID", PRODID)
     calendar.add("CALSCALE", "GREGORIAN")
-    calendar.add("NAME", vText(name))
-    calendar.add("X-WR-CALNAME", vText(name))
-    if description:
-        calendar.add("DESCRIPTION", vText(description))
-        calendar.add("X-WR-CALDESC", vText(description))
-    if url:
-        calendar.add("URL", url)
-    calendar.add("X-WR-TIMEZONE", TZID)
-    calendar.add("REFRESH-INTERVAL", vDuration(REFRESH_INTERVAL), parameters={"VALUE": "DURATION"})
-    calendar.add("X-PUBLISHED-TTL", vDuration(REFRESH_INTERVAL))
+    if name:
+        calendar.add("NAME", vText(name))
+        calendar.add("X-WR-CALNAME", vText(name))
+        if description:
+            calendar.add("DESCRIPTION", vText(description))
+            calendar.add("X-WR-CALDESC", vText(description))
+        if url:
+            calendar.add("URL", url)
+        calendar.add("X-WR-TIMEZONE", TZID)
+        calendar.add(
+            "REFRESH-INTERVAL", vDuration(REFRESH_INTERVAL), parameters={"VALUE": "DURATION"}
+        )
+        calendar.add("X-PUBLISHED-TTL", vDuration(REFRESH_INTERVAL))
     events = list(events)
     if events:
         calendar.add_component(beijing_vtimezone())

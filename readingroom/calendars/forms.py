@@ -1,0 +1,89 @@
+"""The calendar's filter form (a GET form: filters live in the URL, no CSRF needed)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, SelectField, ValidationError
+from wtforms.validators import NumberRange, Optional
+
+from ..formutil import WholeNumberField
+from ..i18n import localized
+from ..places.models import Community, Room
+from ..schedule.models import Program
+from .params import MAX_AGE
+from .queries import Scope
+
+
+class SlugSelectField(SelectField):
+    """A select of slugs; "" means "any". A stale or mistyped slug gets a clear message."""
+
+    def __init__(self, label: Any = None, validators: Any = None, **kwargs: Any):
+        kwargs.setdefault("validate_choice", False)
+        super().__init__(label, validators, **kwargs)
+
+    def pre_validate(self, form: Any) -> None:
+        if self.data in (None, ""):
+            return
+        if self.data not in {value for value, _label in self.choices or []}:
+            raise ValidationError(str(_l("This choice does not exist (any more); showing all.")))
+
+
+class FilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    community = SlugSelectField(_l("Community"))
+    room = SlugSelectField(_l("Book room"))
+    program = SlugSelectField(_l("Strand"))
+    age = WholeNumberField(
+        _l("Age of the participant"),
+        validators=[
+            Optional(),
+            NumberRange(min=0, max=MAX_AGE, message=_l("Enter an age from 0 to %(max)d.")),
+        ],
+        description=_l("Shows the strands open to this age."),
+    )
+    seats = BooleanField(_l("Only sessions with seats left"))
+
+    def set_choices(
+        self, communities: list[Community], rooms: list[Room], programs: list[Program]
+    ) -> None:
+        self.community.choices = [("", _l("All communities"))] + [
+            (c.slug, localized(c)) for c in communities
+        ]
+        self.room.choices = [("", _l("All book rooms"))] + [
+            (r.slug, f"{localized(r)} · {localized(r.community)}") for r in rooms
+        ]
+        self.program.choices = [("", _l("All strands"))] + [
+            (p.slug, localized(p)) for p in programs
+        ]
+
+    def scope(
+        self, communities: list[Community], rooms: list[Room], programs: list[Program]
+    ) -> Scope:
+        """The valid part of the filters (a field with an error counts as "any")."""
+        community = _pick(communities, self.community)
+        room = _pick(rooms, self.room)
+        if room is not None and community is not None and room.community_id != community.id:
+            self.room.errors = [
+                *self.room.errors,
+                str(_l("This book room belongs to another community.")),
+            ]
+            room = None
+        age = self.age.data if not self.age.errors else None
+        return Scope(
+            community=community,
+            room=room,
+            program=_pick(programs, self.program),
+            age=age,
+            seats_left=bool(self.seats.data),
+        )
+
+
+def _pick(items: list[Any], field: SlugSelectField) -> Any:
+    if field.errors or not field.data:
+        return None
+    return next((item for item in items if item.slug == field.data), None)

@@ -1,0 +1,198 @@
+"""What the calendar pages, feeds and the API read: one query per list of sessions.
+
+A :class:`Scope` is the filter of a view or feed (community, book room, strand,
+age, seats left). Lists load each session with its room, community and strand
+in the same query, and seat counts come from one ``occupancy(ids)`` call, so
+the number of queries does not grow with the number of sessions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from flask import abort
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import contains_eager, joinedload
+
+from ..extensions import db
+from ..places.models import Community, Room
+from ..schedule.models import Program, ReadingSession
+from ..schedule.occupancy import Occupancy, occupancy
+from ..timeutil import BEIJING, to_beijing
+from .ical import FEED_WINDOW_DAYS, feed_window_start
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which sessions a view, feed or API call covers. ``None`` means "any"."""
+
+    community: Community | None = None
+    room: Room | None = None
+    program: Program | None = None
+    age: int | None = None
+    seats_left: bool = False  # pages only: a feed keeps full sessions
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.community or self.room or self.program or self.age is not None)
+
+    def apply(self, stmt: Select) -> Select:
+        """Add this scope's conditions to a select that joins Room and Program."""
+        if self.community is not None:
+            stmt = stmt.where(Room.community_id == self.community.id)
+        if self.room is not None:
+            stmt = stmt.where(ReadingSession.room_id == self.room.id)
+        if self.program is not None:
+            stmt = stmt.where(ReadingSession.program_id == self.program.id)
+        if self.age is not None:
+            stmt = stmt.where(
+                Program.min_age <= self.age,
+                or_(Program.max_age.is_(None), Program.max_age >= self.age),
+            )
+        return stmt
+
+    def params(self, *, with_seats: bool = True) -> dict[str, str]:
+        """The scope as URL query parameters (slugs), for links and feed URLs."""
+        out: dict[str, str] = {}
+        if self.community is not None:
+            out["community"] = self.community.slug
+        if self.room is not None:
+            out["room"] = self.room.slug
+        if self.program is not None:
+            out["program"] = self.program.slug
+        if self.age is not None:
+            out["age"] = str(self.age)
+        if with_seats and self.seats_left:
+            out["seats"] = "1"
+        return out
+
+
+def sessions_between(scope: Scope, start: datetime, end: datetime | None) -> list[ReadingSession]:
+    """Sessions of ``scope`` starting in [start, end), by start, with room/community/strand."""
+    stmt = (
+        select(ReadingSession)
+        .join(ReadingSession.room)
+        .join(Room.community)
+        .join(ReadingSession.program)
+        .options(
+            contains_eager(ReadingSession.room).contains_eager(Room.community),
+            contains_eager(ReadingSession.program),
+        )
+        .where(ReadingSession.starts_at >= start)
+        .order_by(ReadingSession.starts_at, ReadingSession.id)
+    )
+    if end is not None:
+        stmt = stmt.where(ReadingSession.starts_at < end)
+    return list(db.session.scalars(scope.apply(stmt)).unique())
+
+
+def load_session(session_id: int) -> ReadingSession:
+    """One session with its room, community, strand and series, or 404."""
+    stmt = (
+        select(ReadingSession)
+        .where(ReadingSession.id == session_id)
+        .options(
+            joinedload(ReadingSession.room).joinedload(Room.community),
+            joinedload(ReadingSession.program),
+            joinedload(ReadingSession.series),
+        )
+    )
+    session = db.session.scalar(stmt)
+    if session is None:
+        abort(404)
+    return session
+
+
+def beijing_range(first: date, last: date) -> tuple[datetime, datetime]:
+    """UTC instants from Beijing midnight of ``first`` to the midnight after ``last``."""
+    start = datetime.combine(first, time(0), tzinfo=BEIJING).astimezone(UTC)
+    end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=BEIJING).astimezone(UTC)
+    return start, end
+
+
+def seats_left(session: ReadingSession, seats: Occupancy) -> int:
+    return max(session.capacity - seats.seats_taken, 0)
+
+
+def open_with_seats(session: ReadingSession, seats: Occupancy, now: datetime) -> bool:
+    """Still ahead, not cancelled, and at least one seat free."""
+    return not session.is_cancelled and session.ends_at > now and seats_left(session, seats) > 0
+
+
+def with_occupancy(
+    sessions: list[ReadingSession], scope: Scope, now: datetime
+) -> tuple[list[ReadingSession], dict[int, Occupancy]]:
+    """Seat counts for ``sessions`` (one call) and, for "seats left", only the open ones."""
+    seats = occupancy(s.id for s in sessions)
+    if scope.seats_left:
+        sessions = [s for s in sessions if open_with_seats(s, seats[s.id], now)]
+    return sessions, seats
+
+
+# --- feed validators --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FeedState:
+    """What every public feed's validators derive from (one aggregate query)."""
+
+    fingerprint: str
+    last_modified: datetime
+
+
+_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, str):  # SQLite returns max() over a DATETIME column as text
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def feed_state(today: date) -> FeedState:
+    """Validators for the feeds, from the whole tables rather than from one feed's rows.
+
+    A session that moves out of a filtered feed (another room, another
+    strand) changes that feed although it is no longer in it; taking the
+    latest update time and the row counts over all sessions, rooms and
+    strands catches that with one cheap query, at the price of refreshing
+    every feed when any session changes. The window moves every day: the
+    moment the most recent session left the window counts as a change too.
+    """
+    window_start = feed_window_start(today)
+    rs, room, program = ReadingSession.__table__, Room.__table__, Program.__table__
+    row = db.session.execute(
+        select(
+            select(func.count()).select_from(rs).scalar_subquery(),
+            select(func.max(rs.c.updated_at)).scalar_subquery(),
+            select(func.max(rs.c.starts_at)).where(rs.c.starts_at < window_start).scalar_subquery(),
+            select(func.count()).select_from(room).scalar_subquery(),
+            select(func.max(room.c.updated_at)).scalar_subquery(),
+            select(func.count()).select_from(program).scalar_subquery(),
+            select(func.max(program.c.updated_at)).scalar_subquery(),
+        )
+    ).one()
+    session_count, session_updated, last_dropped, room_count, room_updated = row[:5]
+    program_count, program_updated = row[5:]
+    stamps = [_aware(session_updated), _aware(room_updated), _aware(program_updated)]
+    dropped = _aware(last_dropped)
+    if dropped is not None:
+        # It left the window at Beijing midnight FEED_WINDOW_DAYS + 1 days after its date.
+        left_on = to_beijing(dropped).date() + timedelta(days=FEED_WINDOW_DAYS + 1)
+        stamps.append(datetime.combine(left_on, time(0), tzinfo=BEIJING).astimezone(UTC))
+    last_modified = max([s for s in stamps if s is not None], default=_EPOCH)
+    parts = (
+        dropped,
+        session_count,
+        _aware(session_updated),
+        room_count,
+        _aware(room_updated),
+        program_count,
+        _aware(program_updated),
+    )
+    fingerprint = hashlib.sha256(repr(parts).encode()).hexdigest()[:24]
+    return FeedState(fingerprint, last_modified.replace(microsecond=0))

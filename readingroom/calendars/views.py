@@ -1,0 +1,270 @@
+"""The public activity calendar (活动日历): month, week and upcoming views, the session
+page, the "how to subscribe" page and the printable month poster. No login.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from functools import lru_cache
+from urllib.parse import quote
+
+from flask import Blueprint, abort, render_template, request, url_for
+from flask_babel import gettext as _
+from markupsafe import Markup
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
+
+from ..extensions import db
+from ..i18n import localized
+from ..places.models import Community, Room
+from ..qr import qr_svg
+from ..schedule.models import Program, ReadingSession
+from ..schedule.occupancy import occupancy
+from ..timeutil import beijing_today, to_beijing, utcnow, week_start
+from .feeds import feed_url, webcal_url
+from .forms import FilterForm
+from .grid import add_months, by_day, month_weeks, parse_day, parse_month, week_days
+from .queries import Scope, beijing_range, load_session, sessions_between, with_occupancy
+
+bp = Blueprint("calendars", __name__)
+
+VIEWS = ("month", "week", "list")
+LIST_DAYS = 28
+SERIES_PREVIEW = 6
+
+
+@bp.app_template_filter("audience")
+def audience_label(program: Program) -> str:
+    """Who a strand is for, in the UI language: "Ages 3–12; each child comes with an adult"."""
+    if program.max_age is not None and program.min_age > 0:
+        ages = _("Ages %(min)d–%(max)d", min=program.min_age, max=program.max_age)
+    elif program.max_age is not None:
+        ages = _("Ages %(max)d and under", max=program.max_age)
+    elif program.min_age > 0:
+        ages = _("Ages %(min)d and over", min=program.min_age)
+    else:
+        ages = _("All ages")
+    if program.adult_required:
+        return _("%(ages)s; each child comes with an adult", ages=ages)
+    return ages
+
+
+def describe(scope: Scope) -> str:
+    """The scope in words, for headings: "Yaozhuang Community · Parent–child reading"."""
+    if scope.is_empty:
+        return _("all sessions")
+    parts = [localized(x) for x in (scope.community, scope.room, scope.program) if x is not None]
+    if scope.age is not None:
+        parts.append(_("for age %(age)d", age=scope.age))
+    return " · ".join(parts)
+
+
+@dataclass
+class Filters:
+    form: FilterForm
+    scope: Scope
+    communities: list[Community]
+    rooms: list[Room]
+    programs: list[Program]
+
+
+def load_filters() -> Filters:
+    """The filter form read from the URL, and the scope its valid fields describe."""
+    communities = list(db.session.scalars(select(Community).order_by(Community.id)))
+    rooms = list(
+        db.session.scalars(
+            select(Room)
+            .where(Room.active)
+            .options(joinedload(Room.community))
+            .order_by(Room.community_id, Room.id)
+        )
+    )
+    programs = list(db.session.scalars(select(Program).where(Program.active).order_by(Program.id)))
+    form = FilterForm(formdata=request.args)
+    form.set_choices(communities, rooms, programs)
+    if request.args:
+        form.validate()
+    scope = form.scope(communities, rooms, programs)
+    return Filters(form, scope, communities, rooms, programs)
+
+
+@lru_cache(maxsize=512)
+def _qr(url: str, label: str) -> Markup:
+    return qr_svg(url, label=label)
+
+
+def qr_code(url: str) -> Markup:
+    """The QR code of a subscribe page (drawn once per address: it is the slow part)."""
+    return _qr(url, _("QR code: how to subscribe to this calendar"))
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """How to subscribe to the feed of a view: addresses, QR code, help page."""
+
+    https: str
+    path: str
+    webcal: str
+    google: str
+    help_url: str
+
+
+def subscription(scope: Scope) -> Subscription:
+    https = feed_url(scope)
+    webcal = webcal_url(https)
+    help_url = url_for("calendars.subscribe", _external=True, **scope.params(with_seats=False))
+    google = "https://calendar.google.com/calendar/r?cid=" + quote(webcal, safe="")
+    path = feed_url(scope, external=False)
+    return Subscription(https=https, path=path, webcal=webcal, google=google, help_url=help_url)
+
+
+@bp.get("/")
+def index():
+    """The calendar. Without ``view`` the page carries the upcoming list and the month grid,
+    and CSS shows the list on a phone and the grid on a wide screen (no script needed)."""
+    filters = load_filters()
+    scope = filters.scope
+    view = request.args.get("view")
+    if view not in VIEWS:
+        view = None
+    today = beijing_today()
+    month = parse_month(request.args.get("month")) or today.replace(day=1)
+    monday = week_start(parse_day(request.args.get("week")) or today)
+    list_from = parse_day(request.args.get("from")) or today
+
+    spans: list[tuple[date, date]] = []
+    weeks = month_weeks(month)
+    if view in (None, "month"):
+        spans.append((weeks[0][0], weeks[-1][-1]))
+    if view == "week":
+        spans.append((monday, monday + timedelta(days=6)))
+    if view in (None, "list"):
+        spans.append((list_from, list_from + timedelta(days=LIST_DAYS - 1)))
+    first, last = min(s[0] for s in spans), max(s[1] for s in spans)
+
+    now = utcnow()
+    sessions = sessions_between(scope, *beijing_range(first, last))
+    sessions, seats = with_occupancy(sessions, scope, now)
+    days = by_day(sessions)
+    list_end = list_from + timedelta(days=LIST_DAYS - 1)
+    upcoming = [(day, days[day]) for day in sorted(days) if list_from <= day <= list_end]
+
+    month_total = sum(len(v) for d, v in days.items() if d.replace(day=1) == month)
+    link_params = scope.params()
+    sub = subscription(scope)
+    return render_template(
+        "calendars/index.html",
+        view=view,
+        filters=filters,
+        scope=scope,
+        today=today,
+        month=month,
+        weeks=weeks,
+        prev_month=add_months(month, -1),
+        next_month=add_months(month, 1),
+        monday=monday,
+        week=week_days(monday),
+        list_from=list_from,
+        list_end=list_end,
+        list_days=LIST_DAYS,
+        upcoming=upcoming,
+        days=days,
+        seats=seats,
+        now=now,
+        link_params=link_params,
+        month_total=month_total,
+        sub=sub,
+        qr=qr_code(sub.help_url),
+        timedelta=timedelta,
+    )
+
+
+@bp.get("/sessions/<int:session_id>")
+def session_page(session_id: int):
+    """Everything about one session, and the place where sign-up goes."""
+    s = load_session(session_id)
+    now = utcnow()
+    siblings: list[ReadingSession] = []
+    if s.series_id is not None:
+        siblings = list(
+            db.session.scalars(
+                select(ReadingSession)
+                .where(
+                    ReadingSession.series_id == s.series_id,
+                    ReadingSession.id != s.id,
+                    ReadingSession.ends_at > now,
+                )
+                .options(selectinload(ReadingSession.room))
+                .order_by(ReadingSession.starts_at)
+                .limit(SERIES_PREVIEW)
+            )
+        )
+    seats = occupancy([s.id])[s.id]
+    return render_template(
+        "calendars/session.html",
+        s=s,
+        seats=seats,
+        seats_left=max(s.capacity - seats.seats_taken, 0),
+        now=now,
+        siblings=siblings,
+        community_sub=subscription(Scope(community=s.room.community)),
+    )
+
+
+@bp.get("/subscribe")
+def subscribe():
+    """How to subscribe (iPhone, Android, Outlook, Google), for the feed of the given filters."""
+    filters = load_filters()
+    sub = subscription(filters.scope)
+    return render_template(
+        "calendars/subscribe.html",
+        filters=filters,
+        scope=filters.scope,
+        scope_label=describe(filters.scope),
+        sub=sub,
+        qr=qr_code(sub.help_url),
+        feed_url=feed_url,
+        webcal_url=webcal_url,
+        Scope=Scope,
+    )
+
+
+@bp.get("/poster")
+def poster():
+    """An A4 month poster of one community's sessions for the notice board."""
+    communities = list(db.session.scalars(select(Community).order_by(Community.id)))
+    slug = request.args.get("community")
+    raw_month = request.args.get("month")
+    today = beijing_today()
+    month = parse_month(raw_month) if raw_month else today.replace(day=1)
+    month_error = _("Enter the month as YYYY-MM, e.g. 2026-07.") if month is None else None
+    community = next((c for c in communities if c.slug == slug), None)
+    if slug and community is None:
+        abort(404)
+    if community is None or month is None:
+        return render_template(
+            "calendars/poster_form.html",
+            communities=communities,
+            chosen=slug or "",
+            month_value=raw_month or today.strftime("%Y-%m"),
+            month_error=month_error,
+        )
+    weeks = month_weeks(month)
+    scope = Scope(community=community)
+    sessions = sessions_between(scope, *beijing_range(weeks[0][0], weeks[-1][-1]))
+    page_url = url_for("calendars.index", community=community.slug, _external=True)
+    programs = {s.program_id: s.program for s in sessions}
+    rooms = {s.room_id: s.room for s in sessions}
+    return render_template(
+        "calendars/poster.html",
+        community=community,
+        month=month,
+        weeks=weeks,
+        days=by_day(sessions),
+        programs=sorted(programs.values(), key=lambda p: p.id),
+        rooms=sorted(rooms.values(), key=lambda r: r.id),
+        page_url=page_url,
+        qr=qr_svg(page_url, label=_("QR code of the community's calendar page")),
+        to_beijing=to_beijing,
+    )
