@@ -65,6 +65,7 @@ def import_models() -> None:
     from .places import models as _places  # noqa: F401
     from .schedule import models as _schedule  # noqa: F401
     from .signups import models as _signups  # noqa: F401
+    from .tasklists import models as _tasklists  # noqa: F401
 
 
 def register_blueprints(app: Flask) -> None:
@@ -77,6 +78,12 @@ def register_blueprints(app: Flask) -> None:
 
     for blueprint in (pages_bp, auth_bp, staff_admin_bp, places_bp, schedule_bp, programs_bp):
         app.register_blueprint(blueprint)
+
+    from .tasklists.family_views import bp as tasklists_family_bp
+    from .tasklists.views import bp as tasklists_bp
+
+    app.register_blueprint(tasklists_bp)
+    app.register_blueprint(tasklists_family_bp)
 
     from .calendars.api import bp as calendars_api_bp
     from .calendars.feeds import bp as calendars_feeds_bp

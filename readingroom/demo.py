@@ -23,6 +23,7 @@ from .schedule.operations import (
     series_data,
     update_session,
 )
+from .tasklists.demo import seed_tasklists
 from .timeutil import beijing_today, from_beijing, to_beijing
 
 DEMO_PASSWORD = "binhe-demo-2026"
@@ -288,6 +289,7 @@ def seed_demo(today: date | None = None) -> str:
         db.session.add(session)
         created.append(session)
     db.session.flush()
+    seed_tasklists(today)  # family reading task lists (with ticks when households exist)
     return (
         f"Demo data loaded: {len(communities)} communities, {len(rooms)} book rooms, "
         f"{len(series_list)} series, {len(created)} sessions. "

@@ -1,0 +1,283 @@
+"""Forms for task lists, tasks, copies, ticks and the reading log.
+
+Choices that depend on the person (communities, strands, weeks) are set by the
+view; checks that need the list (its period, its weeks) read attributes the
+view sets (``min_weeks``, ``period``, ``today``).
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+    ValidationError,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from ..formutil import CheckboxesField, IdSelectField, WholeNumberField
+from .isbn import InvalidIsbn, normalise_isbn
+from .models import KIND_LABELS, TaskKind, weeks_in_period
+
+MAX_PERIOD_DAYS = 366
+MAX_MINUTES = 600  # ten hours of reading in one entry is already a lot
+CHOOSE_FROM_LIST = _l("Choose one of the options in the list.")
+
+
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+class CommunityBoxes(CheckboxesField):
+    """Community check boxes; ids outside the choices get our own message."""
+
+    def __init__(self, label: Any = None, validators: Any = None, **kwargs: Any):
+        kwargs.setdefault("coerce", _int_or_none)
+        super().__init__(label, validators, **kwargs)
+        self.type = "CheckboxesField"  # the `field` macro renders this type as check boxes
+
+    def pre_validate(self, form: Any) -> None:
+        valid = {choice.value for choice in (self.choices or [])}
+        if any(value not in valid for value in self.data or []):
+            raise ValidationError(str(CHOOSE_FROM_LIST))
+
+
+def _kind_or_none(value: Any) -> TaskKind | None:
+    if isinstance(value, TaskKind):
+        return value
+    try:
+        return TaskKind(value)
+    except ValueError:
+        return None
+
+
+def kind_choices() -> list[SelectChoice]:
+    return [SelectChoice(kind.value, label) for kind, label in KIND_LABELS.items()]
+
+
+def _check_period(form: Any, starts_on: DateField, ends_on: DateField) -> bool:
+    """Shared period checks: order, length, sensible years, long enough for the tasks."""
+    ok = True
+    for field in (starts_on, ends_on):
+        if field.data and not 2000 <= field.data.year <= 2100:
+            field.errors.append(_l("Enter a date between 2000 and 2100."))
+            ok = False
+    first, last = starts_on.data, ends_on.data
+    if ok and first and last:
+        if last < first:
+            ends_on.errors.append(_l("The last day must not be before the first."))
+            ok = False
+        elif (last - first).days + 1 > MAX_PERIOD_DAYS:
+            ends_on.errors.append(_l("A task list can run for one year at most."))
+            ok = False
+        elif weeks_in_period(first, last) < getattr(form, "min_weeks", 0):
+            ends_on.errors.append(
+                _l(
+                    "The tasks run over %(weeks)d weeks; the period must cover at least "
+                    "%(weeks)d weeks.",
+                    weeks=form.min_weeks,
+                )
+            )
+            ok = False
+    return ok
+
+
+class TaskListForm(FlaskForm):
+    title = StringField(
+        _l("Name of the list"),
+        validators=[
+            DataRequired(_l("Enter a name for the list.")),
+            Length(max=120, message=_l("Keep it under %(max)d characters.")),
+        ],
+    )
+    program = IdSelectField(_l("Strand"))
+    all_communities = BooleanField(_l("For all communities"))
+    communities = CommunityBoxes(_l("For communities"))
+    starts_on = DateField(
+        _l("First day"), validators=[InputRequired(_l("Enter the first day of the period."))]
+    )
+    ends_on = DateField(
+        _l("Last day"), validators=[InputRequired(_l("Enter the last day of the period."))]
+    )
+    description = TextAreaField(
+        _l("A word to families"),
+        description=_l("Shown at the top of the list and on the printed copy."),
+        validators=[Length(max=2000, message=_l("Keep it under %(max)d characters."))],
+    )
+
+    min_weeks = 0  # set by the view when editing a list that already has tasks
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        everyone = "all_communities" in self._fields and self.all_communities.data
+        if not everyone and not self.communities.data and not self.communities.errors:
+            self.communities.errors.append(_l("Choose at least one community."))
+            ok = False
+        return _check_period(self, self.starts_on, self.ends_on) and ok
+
+
+class TaskForm(FlaskForm):
+    title = StringField(
+        _l("Task"),
+        validators=[
+            DataRequired(_l("Say what to do, e.g. read a picture book together.")),
+            Length(max=120, message=_l("Keep it under %(max)d characters.")),
+        ],
+    )
+    kind = SelectField(
+        _l("Kind"),
+        choices=kind_choices,
+        coerce=_kind_or_none,
+        invalid_choice_message=CHOOSE_FROM_LIST,
+    )
+    week = IdSelectField(_l("Week"))
+    description = TextAreaField(
+        _l("Short description"),
+        validators=[Length(max=500, message=_l("Keep it under %(max)d characters."))],
+    )
+    book_title = StringField(
+        _l("Suggested book: title"),
+        validators=[Length(max=120, message=_l("Keep it under %(max)d characters."))],
+    )
+    book_author = StringField(
+        _l("Author"),
+        validators=[Length(max=80, message=_l("Keep it under %(max)d characters."))],
+    )
+    book_isbn = StringField(
+        _l("ISBN"),
+        description=_l("Optional. 10 or 13 digits, as printed on the back of the book."),
+        validators=[Length(max=30, message=_l("An ISBN has 10 or 13 digits."))],
+    )
+
+    def validate_book_isbn(self, field: StringField) -> None:
+        try:
+            normalise_isbn(field.data or "")
+        except InvalidIsbn:
+            raise ValueError(
+                str(_l("This ISBN is not valid: check the digits (ISBN-10 or ISBN-13)."))
+            ) from None
+
+    @property
+    def isbn(self) -> str:
+        return normalise_isbn(self.book_isbn.data or "")
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        has_details = (self.book_author.data or "").strip() or (self.book_isbn.data or "").strip()
+        if has_details and not (self.book_title.data or "").strip():
+            self.book_title.errors.append(_l("Give the book's title too."))
+            ok = False
+        return ok
+
+
+class CopyForm(FlaskForm):
+    title = StringField(
+        _l("Title of the copy"),
+        validators=[
+            DataRequired(_l("Enter a name for the list.")),
+            Length(max=120, message=_l("Keep it under %(max)d characters.")),
+        ],
+    )
+    starts_on = DateField(
+        _l("First day"), validators=[InputRequired(_l("Enter the first day of the period."))]
+    )
+    ends_on = DateField(
+        _l("Last day"), validators=[InputRequired(_l("Enter the last day of the period."))]
+    )
+
+    min_weeks = 0
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        return _check_period(self, self.starts_on, self.ends_on) and ok
+
+
+class TickForm(FlaskForm):
+    """Tick (done=1) or untick (done=0) a task for a child: a state, not a toggle."""
+
+    done = HiddenField(default="1")
+    note = StringField(
+        _l("Note"),
+        description=_l("Optional, e.g. what the child said or drew."),
+        validators=[Length(max=300, message=_l("Keep it under %(max)d characters."))],
+    )
+    minutes = WholeNumberField(
+        _l("Minutes read"),
+        validators=[
+            Optional(),
+            NumberRange(
+                min=0,
+                max=MAX_MINUTES,
+                message=_l("Enter between %(min)d and %(max)d minutes."),
+            ),
+        ],
+    )
+
+    @property
+    def wants_done(self) -> bool:
+        return self.done.data != "0"
+
+    @property
+    def has_details(self) -> bool:
+        """Whether the note/minutes fields were sent (the one-tap button sends neither)."""
+        return bool(self.note.raw_data) or bool(self.minutes.raw_data)
+
+
+class LogForm(FlaskForm):
+    """A book in a child's reading log."""
+
+    title = StringField(
+        _l("Book"),
+        validators=[
+            DataRequired(_l("Enter the book's title.")),
+            Length(max=120, message=_l("Keep it under %(max)d characters.")),
+        ],
+    )
+    minutes = WholeNumberField(
+        _l("Minutes read"),
+        validators=[
+            InputRequired(_l("Enter how many minutes were read.")),
+            NumberRange(
+                min=1,
+                max=MAX_MINUTES,
+                message=_l("Enter between %(min)d and %(max)d minutes."),
+            ),
+        ],
+    )
+    read_on = DateField(_l("Date"), validators=[InputRequired(_l("Enter the day of reading."))])
+
+    period: tuple[date, date] | None = None  # set by the view: the list's period
+    today: date | None = None
+
+    def validate_read_on(self, field: DateField) -> None:
+        if field.data is None:
+            return
+        if self.today is not None and field.data > self.today:
+            raise ValueError(str(_l("The day cannot be in the future.")))
+        if self.period is not None and not self.period[0] <= field.data <= self.period[1]:
+            raise ValueError(
+                str(
+                    _l(
+                        "Choose a day within the list's period (%(first)s to %(last)s).",
+                        first=self.period[0].isoformat(),
+                        last=self.period[1].isoformat(),
+                    )
+                )
+            )
+
+
+def next_year(day: date) -> date:
+    """The same weekday 52 weeks later: a copied list keeps its rhythm."""
+    return day + timedelta(weeks=52)
