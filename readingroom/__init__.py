@@ -79,18 +79,24 @@ def register_blueprints(app: Flask) -> None:
     for blueprint in (pages_bp, auth_bp, staff_admin_bp, places_bp, schedule_bp, programs_bp):
         app.register_blueprint(blueprint)
 
-    from .tasklists.family_views import bp as tasklists_family_bp
-    from .tasklists.views import bp as tasklists_bp
-
-    app.register_blueprint(tasklists_bp)
-    app.register_blueprint(tasklists_family_bp)
-
     from .calendars.api import bp as calendars_api_bp
     from .calendars.feeds import bp as calendars_feeds_bp
     from .calendars.views import bp as calendars_bp
 
     for blueprint in (calendars_bp, calendars_feeds_bp, calendars_api_bp):
         app.register_blueprint(blueprint)
+
+    from .signups.staff_views import bp as signups_staff_bp
+    from .signups.views import bp as signups_bp
+
+    app.register_blueprint(signups_bp)
+    app.register_blueprint(signups_staff_bp)
+
+    from .tasklists.family_views import bp as tasklists_family_bp
+    from .tasklists.views import bp as tasklists_bp
+
+    app.register_blueprint(tasklists_bp)
+    app.register_blueprint(tasklists_family_bp)
 
 
 def register_template_helpers(app: Flask) -> None:

@@ -78,6 +78,7 @@ def register_household(
         consent_version=CONSENT_VERSION if consent else "",
     )
     household.set_password(password)
+    household.feed_nonce, household.feed_token_digest = tokens.issue(tokens.FEED)
     db.session.add(household)
     db.session.flush()
     return household
@@ -225,10 +226,10 @@ def use_reset(reset: PasswordReset, password: str, *, now: datetime | None = Non
 # --- the private calendar feed and the cancellation link -------------------------------------
 
 
-def feed_token(household: Household) -> str:
-    """The household's feed token, created on first use (flushes when it creates one)."""
+def feed_token(household: Household) -> str | None:
+    """The household's feed token (``None`` until a link was made)."""
     if household.feed_nonce is None:
-        rotate_feed_token(household)
+        return None
     return tokens.derive(tokens.FEED, household.feed_nonce)
 
 

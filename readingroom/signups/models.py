@@ -208,7 +208,7 @@ class Registration(TimestampMixin, db.Model):
     attendees: Mapped[list[Attendee]] = relationship(
         back_populates="registration",
         cascade="all, delete-orphan",
-        order_by="(Attendee.kind, Attendee.id)",
+        order_by="(Attendee.kind.desc(), Attendee.id)",
     )
 
     @property

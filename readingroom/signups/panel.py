@@ -1,0 +1,126 @@
+"""What the sign-up part of a session page shows (``signup_panel(s)`` in templates)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from flask import url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.routing import BuildError
+from wtforms import SelectChoice
+
+from ..extensions import db
+from ..schedule.models import ReadingSession
+from ..schedule.occupancy import Occupancy, occupancy
+from ..timeutil import utcnow
+from . import operations as ops
+from .eligibility import Audience, Window, session_day
+from .models import LIVE_STATUSES, Household, Registration
+
+
+@dataclass
+class Panel:
+    s: ReadingSession
+    seats: Occupancy
+    seats_left: int
+    window: Window
+    state: str  # cancelled, over, before, open, closed
+    household: Household | None = None
+    registration: Registration | None = None
+    position: int | None = None
+    blocked_until: datetime | None = None
+    choices: list[SelectChoice] = field(default_factory=list)
+    is_staff: bool = False
+
+    @property
+    def audience_text(self) -> str:
+        return audience_text(self.s)
+
+
+def audience_text(s: ReadingSession) -> str:
+    """Who the session's strand is for, in a sentence."""
+    from ..i18n import localized
+
+    audience = Audience.of(s.program, name=localized(s.program))
+    if audience.adult_required:
+        return _(
+            "For children aged %(range)s, each with an accompanying adult.",
+            range=audience.age_range(),
+        )
+    if audience.has_age_limits:
+        return _("For ages %(range)s.", range=audience.age_range())
+    return _("For everyone.")
+
+
+def public_session_url(s: ReadingSession) -> str:
+    """The public page of the session (the calendar's), or the start page without it."""
+    try:
+        return url_for("calendars.session_page", session_id=s.id)
+    except BuildError:
+        return url_for("calendars.index")
+
+
+def member_label(member, s: ReadingSession) -> str:
+    if member.birth_year is None:
+        return member.given_name
+    from .operations import person_of
+
+    age = person_of(member).age_on(session_day(s.starts_at))
+    return _("%(name)s (%(age)d on the day)", name=member.given_name, age=age)
+
+
+def signup_choices(household: Household, s: ReadingSession) -> list[SelectChoice]:
+    members = sorted(household.members, key=lambda m: (not m.is_child, m.id))
+    return [SelectChoice(m.id, member_label(m, s)) for m in members]
+
+
+def panel_for(s: ReadingSession) -> Panel:
+    now = utcnow()
+    seats = occupancy([s.id])[s.id]
+    window = ops.window_of(s)
+    if s.is_cancelled:
+        state = "cancelled"
+    elif now >= s.starts_at:
+        state = "over"
+    else:
+        state = window.state(now)
+    panel = Panel(
+        s=s,
+        seats=seats,
+        seats_left=max(s.capacity - seats.seats_taken, 0),
+        window=window,
+        state=state,
+        is_staff=bool(getattr(current_user, "is_staff", False)),
+    )
+    if getattr(current_user, "is_household", False):
+        household = current_user._get_current_object()
+        panel.household = household
+        panel.registration = ops.live_registration(s.id, household.id)
+        if panel.registration is not None:
+            panel.position = ops.waitlist_position(panel.registration)
+        panel.blocked_until = ops.household_blocked_until(household.id, now)
+        panel.choices = signup_choices(household, s)
+    return panel
+
+
+def my_registrations(
+    household: Household, now: datetime
+) -> tuple[list[tuple[Registration, ReadingSession]], list[tuple[Registration, ReadingSession]]]:
+    """Upcoming live registrations (soonest first) and the history (latest first)."""
+    rows = db.session.execute(
+        select(Registration, ReadingSession)
+        .join(ReadingSession, ReadingSession.id == Registration.session_id)
+        .where(Registration.household_id == household.id)
+        .order_by(ReadingSession.starts_at)
+    ).all()
+    upcoming = [
+        (r, s)
+        for r, s in rows
+        if r.status in LIVE_STATUSES and s.ends_at > now and not s.is_cancelled
+    ]
+    seen = {r.id for r, _s in upcoming}
+    history = [(r, s) for r, s in reversed(rows) if r.id not in seen][:100]
+    return upcoming, history

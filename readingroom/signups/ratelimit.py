@@ -1,0 +1,26 @@
+"""Keys for the login limits: per address and per account (Flask-Limiter).
+
+With ``REDIS_URL`` / ``RATELIMIT_STORAGE_URI`` set, the counters live in Redis
+and hold across processes and machines; otherwise in memory (one process).
+"""
+
+from __future__ import annotations
+
+from flask import Response, request
+from flask_limiter.util import get_remote_address
+
+from .phones import normalise_mobile
+
+
+def address_key() -> str:
+    return get_remote_address()
+
+
+def account_key() -> str:
+    """The number being logged into, whoever tries it and from wherever."""
+    return "household:" + (normalise_mobile(request.form.get("mobile")) or "-")
+
+
+def failed_login(response: Response) -> bool:
+    """Only failed attempts count against an account (a success redirects)."""
+    return response.status_code != 302
