@@ -33,7 +33,7 @@ from ..qr import qr_svg
 from ..signups.models import Household, Member
 from ..timeutil import beijing_today
 from .access import household_may_see, lists_for_community
-from .forms import LogForm, TickForm
+from .forms import LogForm, TickForm, clean_book_title
 from .models import ReadingLogEntry, Task, TaskList, TaskTick
 from .operations import (
     TaskListError,
@@ -276,7 +276,7 @@ def add_log(list_id: int, member_id: int):
     add_log_entry(
         task_list,
         child,
-        title=form.title.data.strip(),
+        title=clean_book_title(form.title.data),
         minutes=form.minutes.data,
         read_on=form.read_on.data,
     )
@@ -351,8 +351,10 @@ def certificate(list_id: int, member_id: int):
 
 
 @bp.record_once
-def _listen(_state: Any) -> None:
-    """Check-in ticks "visit the book room" tasks (see receivers.py)."""
+def _setup(_state: Any) -> None:
+    """Families log in at the sign-ups login; check-in ticks visit tasks (receivers.py)."""
+    from ..extensions import login_manager
     from .receivers import connect
 
+    login_manager.blueprint_login_views[bp.name] = "signups.login"
     connect()

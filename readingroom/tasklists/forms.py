@@ -165,7 +165,7 @@ class TaskForm(FlaskForm):
         try:
             normalise_isbn(field.data or "")
         except InvalidIsbn:
-            raise ValueError(
+            raise ValidationError(
                 str(_l("This ISBN is not valid: check the digits (ISBN-10 or ISBN-13)."))
             ) from None
 
@@ -261,13 +261,17 @@ class LogForm(FlaskForm):
     period: tuple[date, date] | None = None  # set by the view: the list's period
     today: date | None = None
 
+    def validate_title(self, field: StringField) -> None:
+        if not clean_book_title(field.data):
+            raise ValidationError(str(_l("Enter the book's title.")))
+
     def validate_read_on(self, field: DateField) -> None:
         if field.data is None:
             return
         if self.today is not None and field.data > self.today:
-            raise ValueError(str(_l("The day cannot be in the future.")))
+            raise ValidationError(str(_l("The day cannot be in the future.")))
         if self.period is not None and not self.period[0] <= field.data <= self.period[1]:
-            raise ValueError(
+            raise ValidationError(
                 str(
                     _l(
                         "Choose a day within the list's period (%(first)s to %(last)s).",
@@ -276,6 +280,11 @@ class LogForm(FlaskForm):
                     )
                 )
             )
+
+
+def clean_book_title(value: str | None) -> str:
+    """A book title without the 《》 that people often type around it (the pages add them)."""
+    return (value or "").strip().removeprefix("《").removesuffix("》").strip()
 
 
 def next_year(day: date) -> date:

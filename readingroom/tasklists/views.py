@@ -6,6 +6,9 @@ operation, commit once, flash, redirect.
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
+from babel.dates import format_date as babel_format_date
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -15,10 +18,10 @@ from wtforms import SelectChoice
 
 from ..auth.permissions import managed_communities, staff_required
 from ..extensions import db
-from ..i18n import localized
+from ..i18n import current_language, localized
 from ..qr import qr_svg
 from ..schedule.models import Program
-from ..timeutil import beijing_today, format_day
+from ..timeutil import beijing_today, format_day, to_beijing
 from .access import (
     can_edit,
     can_view,
@@ -29,7 +32,7 @@ from .access import (
 )
 from .export import figures_csv, percent
 from .figures import list_figures
-from .forms import CopyForm, TaskForm, TaskListForm, next_year
+from .forms import CopyForm, TaskForm, TaskListForm, clean_book_title, next_year
 from .models import Task, TaskList
 from .operations import (
     ListData,
@@ -129,7 +132,7 @@ def _task_data(form: TaskForm) -> TaskData:
         kind=form.kind.data,
         week=form.week.data,
         description=(form.description.data or "").strip(),
-        book_title=(form.book_title.data or "").strip(),
+        book_title=clean_book_title(form.book_title.data),
         book_author=(form.book_author.data or "").strip(),
         book_isbn=form.isbn,
     )
@@ -412,6 +415,22 @@ def move(list_id: int, task_id: int):
     if move_task(task, offset):
         db.session.commit()
     return redirect(url_for("tasklists.detail", list_id=list_id, _anchor=f"task-{task.id}"))
+
+
+@bp.app_template_global("tasklist_book_title")
+def book_title(title: str) -> str:
+    """《书名》 in Chinese, the plain title in English (set in italics by the stylesheet)."""
+    return f"《{title}》" if current_language() == "zh" else title
+
+
+@bp.app_template_global("tasklist_long_date")
+def long_date(value: date | datetime) -> str:
+    """2026年1月20日 / 20 January 2026: a certificate's date, without the weekday."""
+    if isinstance(value, datetime):
+        value = to_beijing(value).date()
+    if current_language() == "zh":
+        return babel_format_date(value, "y年M月d日", locale="zh_Hans_CN")
+    return babel_format_date(value, "d MMMM y", locale="en")
 
 
 @bp.app_template_global("tasklist_community_names")
