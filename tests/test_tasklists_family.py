@@ -332,3 +332,43 @@ def test_certificate_only_when_the_list_is_complete(client, lists, setup):
     assert f"{today.year}年{today.month}月{today.day}日" in page  # the day it was completed
     list_page = html(client.get(f"{URL}/{task_list.id}?child={kid.id}"))
     assert url in list_page
+
+
+# --- check-in at a session ticks the visit task ----------------------------------------------
+
+
+def test_staff_check_in_ticks_the_visit_task_once(client, make, lists, family):
+    from readingroom.signups.models import Attendee, Registration, RegistrationStatus
+    from tests.conftest import at
+
+    community = make.community()
+    task_list = lists.task_list(community)
+    household = family.household(community, children=(("小明", 6),))
+    kid = children_of(household)[0]
+    session = make.session(make.room(community), start=at(beijing_today(), 10))
+    registration = Registration(
+        session_id=session.id,
+        household_id=household.id,
+        status=RegistrationStatus.CONFIRMED,
+        seats=1,
+    )
+    registration.attendees.append(Attendee(member=kid, kind=kid.kind))
+    db.session.add(registration)
+    db.session.commit()
+    attendee_id = registration.attendees[0].id
+
+    login(client, make.staff(community))
+    check_in = f"/staff/attendees/{attendee_id}/check-in"
+    assert client.post(check_in).status_code == 302
+    assert client.post(check_in).status_code == 302  # pressed twice
+    client.post(f"/staff/attendees/{attendee_id}/undo-check-in")
+    client.post(check_in)  # checked in again at the same session
+    visit_ticks = db.session.scalars(select(TaskTick)).all()
+    assert len(visit_ticks) == 1
+    week1_visit = next(t for t in task_list.tasks if t.kind.value == "visit" and t.week == 1)
+    assert visit_ticks[0].task_id == week1_visit.id
+
+    client.post("/staff/logout")
+    login_household(client, household)
+    page = html(client.get(f"{URL}/{task_list.id}?child={kid.id}"))
+    assert "已完成 1 / 5 项" in page and "签到时自动打勾。" in page

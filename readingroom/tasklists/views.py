@@ -107,13 +107,20 @@ def _list_data(form: TaskListForm) -> ListData:
     )
 
 
+def short_day(value: date) -> str:
+    """7月14日 / 14 Jul: a day inside a period that is shown with its year elsewhere."""
+    if current_language() == "zh":
+        return babel_format_date(value, "M月d日", locale="zh_Hans_CN")
+    return babel_format_date(value, "d MMM", locale="en")
+
+
 def week_label(task_list: TaskList, week: int) -> str:
     first, last = task_list.week_bounds(week)
     return _(
         "Week %(week)d · %(first)s – %(last)s",
         week=week,
-        first=format_day(first),
-        last=format_day(last),
+        first=short_day(first),
+        last=short_day(last),
     )
 
 
