@@ -110,6 +110,8 @@ class ReadingSession(TimestampMixin, db.Model):
         CheckConstraint("ends_at > starts_at", name="ends_after_start"),
         CheckConstraint("capacity > 0", name="capacity_positive"),
         Index("ix_reading_session_room_start", "room_id", "starts_at"),
+        # Calendar feeds' validators read max(updated_at) on every request (calendars.queries).
+        Index("ix_reading_session_updated_at", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
