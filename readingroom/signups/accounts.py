@@ -84,16 +84,18 @@ def register_household(
     return household
 
 
-def authenticate(mobile: str, password: str, *, now: datetime | None = None) -> Household | None:
-    """The active household with this number and password, else ``None``."""
+def authenticate(mobile: str, password: str) -> Household | None:
+    """The active household with this number and password, else ``None``.
+
+    Reads only: a login must not wait for (or fail on) the write lock that
+    sign-ups hold, so no "last login" time is kept (least data, too).
+    """
     household = household_by_mobile(mobile)
     if household is None:
         check_password_hash(_DUMMY_HASH, password)
         return None
     if not household.check_password(password) or not household.active:
         return None
-    household.last_login_at = now or utcnow()
-    db.session.flush()
     return household
 
 

@@ -75,7 +75,6 @@ class Household(TimestampMixin, db.Model):
     feed_nonce: Mapped[str | None] = mapped_column(String(64))
     feed_token_digest: Mapped[str | None] = mapped_column(String(64), unique=True)
     active: Mapped[bool] = mapped_column(default=True)
-    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     community: Mapped[Community] = relationship()
     members: Mapped[list[Member]] = relationship(

@@ -172,7 +172,6 @@ def login():
         if household is None:
             form.password.errors.append(_("Mobile number or password is wrong."))
         else:
-            db.session.commit()
             login_user(household)
             flash(_("Welcome, %(name)s.", name=household.name), "success")
             return redirect(safe_next_url(form.next.data) or url_for("signups.home"))

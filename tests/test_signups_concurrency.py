@@ -1,0 +1,381 @@
+"""Seats hold under concurrency: the real app under gunicorn, many requests at once.
+
+The app runs in 4 gunicorn worker processes x 4 threads on 127.0.0.1 with
+its own database (a temporary SQLite file; with TEST_DATABASE_URL also a
+scratch PostgreSQL database of its own, created and dropped here, so that the
+truncating fixture of the other tests is never in its way). 64 logged-in
+families press "sign up" for a 10-seat session in the same instant (a
+barrier); then 5 confirmed families cancel in the same instant. After every
+step: seats taken <= capacity, no family twice, waiting list in order, no 5xx.
+
+``SIGNUP_LOCKING_OFF=1`` starts the workers with the session lock replaced by
+a plain read (the count-then-insert that the lock exists to prevent); the
+test is then expected to FAIL - that is how the lock was shown to matter.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import requests
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from readingroom import create_app
+from readingroom.extensions import db
+from readingroom.places.models import Community, Room
+from readingroom.schedule.models import Program, ReadingSession
+from readingroom.signups.models import AdultRole, Household, Member, MemberKind
+from readingroom.timeutil import utcnow
+from tests.conftest import PASSWORD, PASSWORD_HASH
+
+pytestmark = pytest.mark.slow
+
+FAMILIES = 64
+CAPACITY = 10
+CANCELLING = 5
+WORKERS, THREADS = 4, 4
+GUNICORN = Path(sys.executable).with_name("gunicorn")
+CSRF = re.compile(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"')
+
+UNLOCKED_HOOK = '''
+def post_fork(server, worker):
+    """Switch the session lock off: count-then-insert without any lock (to show it fails)."""
+    from readingroom.extensions import db
+    from readingroom.signups import operations
+
+    def read_without_lock(model, ident):
+        return db.session.get(model, ident, populate_existing=True)
+
+    operations.lock_row = read_without_lock
+'''
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def _postgres_scratch() -> Iterator[str]:
+    base = make_url(os.environ["TEST_DATABASE_URL"])
+    name = f"rr_sign_conc_{os.getpid()}"
+    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@dataclass
+class Seeded:
+    session_id: int
+    families: list[tuple[str, int]]  # (mobile, member id)
+
+
+def _seed(uri: str) -> Seeded:
+    app = create_app({"SQLALCHEMY_DATABASE_URI": uri, "SECRET_KEY": "seed", "TESTING": True})
+    with app.app_context():
+        db.create_all()
+        community = Community(slug="conc", name="并发社区")
+        room = Room(community=community, slug="conc-room", name="书房", address="1号", seats=40)
+        program = Program(slug="everyone", name="大家读", min_age=0, adult_required=False)
+        start = utcnow().replace(microsecond=0) + timedelta(days=2)
+        s = ReadingSession(
+            program=program,
+            room=room,
+            title="热门活动",
+            starts_at=start,
+            ends_at=start + timedelta(hours=1),
+            capacity=CAPACITY,
+        )
+        db.session.add(s)
+        families = []
+        for i in range(FAMILIES):
+            household = Household(
+                guardian_name=f"家长{i}",
+                mobile=f"1390000{i:04d}",
+                password_hash=PASSWORD_HASH,
+                community=community,
+            )
+            db.session.add(household)
+            db.session.flush()
+            member = Member(
+                household_id=household.id,
+                kind=MemberKind.ADULT,
+                given_name=f"成人{i}",
+                role=AdultRole.SELF,
+            )
+            db.session.add(member)
+            db.session.flush()
+            families.append((household.mobile, member.id))
+        db.session.commit()
+        seeded = Seeded(s.id, families)
+        db.session.remove()
+        db.engine.dispose()
+    return seeded
+
+
+@contextmanager
+def _gunicorn(uri: str, tmp_path: Path, *, unlocked: bool) -> Iterator[str]:
+    port = _free_port()
+    config = {
+        "SQLALCHEMY_DATABASE_URI": uri,
+        "SECRET_KEY": "concurrency-test",
+        "RATELIMIT_ENABLED": False,  # 64 logins from one address in a second is the point here
+        "NOTICE_DELIVER_INLINE": True,
+    }
+    args = [
+        str(GUNICORN),
+        "--workers",
+        str(WORKERS),
+        "--threads",
+        str(THREADS),
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--timeout",
+        "60",
+    ]
+    if unlocked:
+        hook = tmp_path / "unlocked_hook.py"
+        hook.write_text(UNLOCKED_HOOK)
+        args += ["--config", f"python:{hook.stem}"]
+    args.append(f"readingroom:create_app({config!r})")
+    log = (tmp_path / "gunicorn.log").open("w")
+    env = {**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    proc = subprocess.Popen(
+        args, stdout=log, stderr=subprocess.STDOUT, cwd=Path(__file__).parents[1], env=env
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if requests.get(f"{base}/family/login", timeout=10).status_code == 200:
+                    break
+            except requests.RequestException:
+                pass  # not listening yet, or the workers are still starting
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError((tmp_path / "gunicorn.log").read_text()[-3000:])
+            time.sleep(0.3)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def _token(html: str) -> str:
+    match = CSRF.search(html)
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+def _login(base: str, mobile: str) -> requests.Session:
+    client = requests.Session()
+    page = client.get(f"{base}/family/login", timeout=30)
+    response = client.post(
+        f"{base}/family/login",
+        data={"mobile": mobile, "password": PASSWORD, "csrf_token": _token(page.text)},
+        allow_redirects=False,
+        timeout=30,
+    )
+    assert response.status_code == 302, response.text[-500:]
+    return client
+
+
+def _all_at_once(jobs) -> list:
+    """Run the callables in threads released together by a barrier; their results in order."""
+    barrier = threading.Barrier(len(jobs), timeout=120)
+    results: list = [None] * len(jobs)
+
+    def run(i, job):
+        try:
+            prepared = job[0]()
+        except Exception as exc:
+            results[i] = exc
+            barrier.abort()  # release the others: the run is void
+            return
+        try:
+            barrier.wait()
+            results[i] = job[1](prepared)
+        except Exception as exc:  # recorded, asserted on below
+            results[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i, job)) for i, job in enumerate(jobs)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return results
+
+
+def _state(uri: str, session_id: int) -> dict:
+    engine = create_engine(uri)
+    try:
+        with engine.connect() as conn:
+            capacity = conn.execute(
+                text("SELECT capacity FROM reading_session WHERE id = :s"), {"s": session_id}
+            ).scalar_one()
+            rows = conn.execute(
+                text(
+                    "SELECT id, household_id, status, seats, promoted_at FROM registration "
+                    "WHERE session_id = :s ORDER BY id"
+                ),
+                {"s": session_id},
+            ).all()
+    finally:
+        engine.dispose()
+    live = [r for r in rows if r.status in ("confirmed", "waitlisted")]
+    return {
+        "capacity": capacity,
+        "rows": rows,
+        "confirmed": [r for r in rows if r.status == "confirmed"],
+        "waiting": [r for r in rows if r.status == "waitlisted"],
+        "taken": sum(r.seats for r in rows if r.status == "confirmed"),
+        "live_households": [r.household_id for r in live],
+    }
+
+
+def _check_invariants(state: dict) -> None:
+    assert state["taken"] <= state["capacity"], f"overbooked: {state['taken']} seats taken"
+    households = state["live_households"]
+    assert len(households) == len(set(households)), "a family holds two live registrations"
+    free = state["capacity"] - state["taken"]
+    assert all(r.seats > free for r in state["waiting"]), "a waiting family fits a free seat"
+
+
+def _codes(results) -> list:
+    return [type(r).__name__ if isinstance(r, Exception) else r.status_code for r in results]
+
+
+def _tally(codes: list) -> dict:
+    return {str(c): codes.count(c) for c in sorted(set(codes), key=str)}
+
+
+def _run_scenario(uri: str, tmp_path: Path, *, unlocked: bool) -> dict:
+    seeded = _seed(uri)
+    sid = seeded.session_id
+    report: dict = {}
+    with _gunicorn(uri, tmp_path, unlocked=unlocked) as base:
+        # 1. 64 families press "sign up" in the same instant.
+        def signup_job(mobile: str, member_id: int):
+            def prepare():
+                client = _login(base, mobile)
+                page = client.get(f"{base}/sessions/{sid}/signup", timeout=30)
+                return client, _token(page.text)
+
+            def act(prepared):
+                client, token = prepared
+                return client.post(
+                    f"{base}/sessions/{sid}/signup",
+                    data={"members": str(member_id), "csrf_token": token},
+                    allow_redirects=False,
+                    timeout=60,
+                )
+
+            return prepare, act
+
+        results = _all_at_once([signup_job(m, i) for m, i in seeded.families])
+        codes = _codes(results)
+        state = _state(uri, sid)
+        report["signup"] = {
+            "codes": _tally(codes),
+            "confirmed_seats": state["taken"],
+            "waiting": len(state["waiting"]),
+        }
+        print("after the sign-ups:", report["signup"])
+        assert all(c == 302 for c in codes), f"not all sign-ups went through: {report}"
+        _check_invariants(state)
+        assert state["taken"] == CAPACITY, report
+        assert len(state["waiting"]) == FAMILIES - CAPACITY, report
+        # The waiting list is in the order the sign-ups were decided: every confirmed
+        # registration was decided before every waiting one.
+        assert max(r.id for r in state["confirmed"]) < min(r.id for r in state["waiting"])
+
+        # 2. Five confirmed families cancel in the same instant.
+        by_household = {r.household_id: r.id for r in state["confirmed"]}
+        households = {}
+        engine = create_engine(uri)
+        with engine.connect() as conn:
+            for hid, mobile in conn.execute(text("SELECT id, mobile FROM household")):
+                households[hid] = mobile
+        engine.dispose()
+        cancelling = list(by_household)[:CANCELLING]
+        head_of_queue = [r.household_id for r in state["waiting"][:CANCELLING]]
+
+        def cancel_job(household_id: int):
+            registration_id = by_household[household_id]
+
+            def prepare():
+                client = _login(base, households[household_id])
+                url = f"{base}/family/registrations/{registration_id}/cancel"
+                page = client.get(url, timeout=30)  # the confirmation page changes nothing
+                return client, url, _token(page.text)
+
+            def act(prepared):
+                client, url, token = prepared
+                return client.post(
+                    url, data={"csrf_token": token}, allow_redirects=False, timeout=60
+                )
+
+            return prepare, act
+
+        before = _state(uri, sid)
+        assert before["taken"] == CAPACITY  # the confirmation pages changed nothing
+        results = _all_at_once([cancel_job(h) for h in cancelling])
+        codes = _codes(results)
+        state = _state(uri, sid)
+        report["cancel"] = {
+            "codes": _tally(codes),
+            "confirmed_seats": state["taken"],
+            "waiting": len(state["waiting"]),
+        }
+        print("after the cancellations:", report["cancel"])
+        assert all(c == 302 for c in codes), report
+        _check_invariants(state)
+        promoted = [r.household_id for r in state["confirmed"] if r.promoted_at is not None]
+        assert sorted(promoted) == sorted(head_of_queue), "promotion skipped the queue order"
+        assert state["taken"] == CAPACITY
+        assert len(state["waiting"]) == FAMILIES - CAPACITY - CANCELLING
+    return report
+
+
+@pytest.fixture
+def unlocked() -> bool:
+    return os.environ.get("SIGNUP_LOCKING_OFF") == "1"
+
+
+def test_sqlite_under_gunicorn(tmp_path, unlocked):
+    uri = f"sqlite:///{tmp_path / 'concurrency.sqlite3'}"
+    report = _run_scenario(uri, tmp_path, unlocked=unlocked)
+    print("sqlite", report)
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"), reason="needs TEST_DATABASE_URL")
+def test_postgres_under_gunicorn(tmp_path, unlocked):
+    with _postgres_scratch() as uri:
+        report = _run_scenario(uri, tmp_path, unlocked=unlocked)
+    print("postgres", report)
