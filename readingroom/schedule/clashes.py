@@ -22,6 +22,7 @@ from ..extensions import db
 from ..places.models import Room
 from ..timeutil import format_clock, format_span, to_beijing, weekday_name
 from .models import ReadingSession, SessionStatus
+from .occupancy import occupancy
 
 
 class Severity(enum.Enum):
@@ -39,6 +40,8 @@ class Candidate:
     capacity: int
     host: str = ""
     ignore_ids: frozenset[int] = field(default_factory=frozenset)
+    # The existing session this candidate would become (edits): its seats taken bound the capacity.
+    session_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -195,4 +198,27 @@ def find_clashes(candidates: Sequence[Candidate]) -> list[Clash]:
     clashes: list[Clash] = []
     for candidate in candidates:
         clashes.extend(clashes_with(candidate, existing))
+    clashes.extend(seat_clashes(candidates))
     return clashes
+
+
+def seat_clashes(candidates: Sequence[Candidate]) -> list[Clash]:
+    """A capacity below the seats families already hold blocks saving (nobody is dropped)."""
+    ids = [c.session_id for c in candidates if c.session_id is not None]
+    if not ids:
+        return []
+    taken = occupancy(ids)
+    return [
+        Clash(
+            "capacity",
+            Severity.BLOCK,
+            c,
+            _(
+                "%(taken)d seats are already taken; the capacity cannot be lower. "
+                "Cancel registrations on the roster first.",
+                taken=taken[c.session_id].seats_taken,
+            ),
+        )
+        for c in candidates
+        if c.session_id is not None and c.capacity < taken[c.session_id].seats_taken
+    ]

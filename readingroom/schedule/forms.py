@@ -29,6 +29,7 @@ from wtforms.validators import (
 )
 
 from ..formutil import SLUG, CheckboxesField, IdSelectField, WholeNumberField
+from ..signups.window import SeriesWindowFields, SessionWindowFields
 from ..timeutil import weekday_name
 from .recurrence import MAX_OCCURRENCES, RecurrenceError, expand_weekly
 
@@ -74,7 +75,7 @@ class _SessionFields(FlaskForm):
     warnings_digest = HiddenField()
 
 
-class SessionForm(_SessionFields):
+class SessionForm(SessionWindowFields, _SessionFields):
     starts_at = DateTimeLocalField(
         _l("Starts"),
         format="%Y-%m-%dT%H:%M",
@@ -107,7 +108,7 @@ def _weekday_choices() -> list[SelectChoice]:
     return [SelectChoice(d, LazyString(lambda d=d: weekday_name(d))) for d in range(7)]
 
 
-class SeriesForm(_SessionFields):
+class SeriesForm(SeriesWindowFields, _SessionFields):
     weekdays = CheckboxesField(_l("Weekdays"), coerce=int, choices=_weekday_choices())
     start_time = TimeField(
         _l("Starts at"), validators=[InputRequired(_l("Enter the time it starts."))]

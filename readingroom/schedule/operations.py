@@ -55,6 +55,9 @@ class SessionData:
     description: str = ""
     host: str = ""
     suggested_books: str = ""
+    # Registration window (sign-ups); None: the series' offsets or the defaults.
+    signup_opens_at: datetime | None = None
+    signup_closes_at: datetime | None = None
 
     def values(self) -> dict[str, object]:
         return {
@@ -67,6 +70,8 @@ class SessionData:
             "description": self.description,
             "host": self.host,
             "suggested_books": self.suggested_books,
+            "signup_opens_at": self.signup_opens_at,
+            "signup_closes_at": self.signup_closes_at,
         }
 
 
@@ -87,6 +92,9 @@ class SeriesData:
     description: str = ""
     host: str = ""
     suggested_books: str = ""
+    # Registration window of every occurrence, as offsets; None: the defaults.
+    signup_opens_days: int | None = None
+    signup_closes_hours: int | None = None
 
     def dates(self) -> list[date]:
         return expand_weekly(
@@ -133,7 +141,9 @@ class SeriesPlan:
         return "block" if "block" in kinds else ("warn" if kinds else "")
 
 
-def _candidate(data: SessionData, ignore: frozenset[int] = frozenset()) -> Candidate:
+def _candidate(
+    data: SessionData, ignore: frozenset[int] = frozenset(), session_id: int | None = None
+) -> Candidate:
     return Candidate(
         room=data.room,
         starts_at=data.starts_at,
@@ -141,6 +151,7 @@ def _candidate(data: SessionData, ignore: frozenset[int] = frozenset()) -> Candi
         capacity=data.capacity,
         host=data.host,
         ignore_ids=ignore,
+        session_id=session_id,
     )
 
 
@@ -150,7 +161,8 @@ def _candidate(data: SessionData, ignore: frozenset[int] = frozenset()) -> Candi
 def check_session(data: SessionData, session: ReadingSession | None = None) -> list[Clash]:
     """Clashes of a single session (``session``: the one being edited, ignored as a rival)."""
     ignore = frozenset({session.id}) if session is not None and session.id else frozenset()
-    return find_clashes([_candidate(data, ignore)])
+    session_id = session.id if session is not None else None
+    return find_clashes([_candidate(data, ignore, session_id)])
 
 
 def create_session(data: SessionData, *, series: Series | None = None) -> ReadingSession:
@@ -232,6 +244,8 @@ def create_series(data: SeriesData) -> tuple[Series, list[ReadingSession]]:
         first_date=data.first_date,
         last_date=data.last_date,
         count=data.count,
+        signup_opens_days=data.signup_opens_days,
+        signup_closes_hours=data.signup_closes_hours,
     )
     db.session.add(series)
     sessions = [ReadingSession(series=series, **occ.values()) for occ in plan.create]
@@ -256,6 +270,8 @@ def series_data(series: Series) -> SeriesData:
         description=series.description,
         host=series.host,
         suggested_books=series.suggested_books,
+        signup_opens_days=series.signup_opens_days,
+        signup_closes_hours=series.signup_closes_hours,
     )
 
 
@@ -290,7 +306,7 @@ def plan_series_edit(series: Series, from_day: date, data: SeriesData) -> Series
         cancel=[live[day] for day in left_over],
     )
     moving = frozenset(s.id for s in following)
-    candidates = [_candidate(occ, moving) for _, occ in plan.update]
+    candidates = [_candidate(occ, moving, s.id) for s, occ in plan.update]
     candidates += [_candidate(occ, moving) for occ in plan.create]
     plan.clashes = find_clashes(candidates)
     return plan
@@ -333,6 +349,8 @@ def update_series_from(
     target.capacity, target.suggested_books = data.capacity, data.suggested_books
     target.weekdays = ",".join(str(d) for d in sorted(data.weekdays))
     target.start_time, target.end_time = data.start_time, data.end_time
+    target.signup_opens_days = data.signup_opens_days
+    target.signup_closes_hours = data.signup_closes_hours
     # After an edit the series ends on a date (a count from the old start would be ambiguous).
     target.first_date, target.count = from_day, None
     target.last_date = data.last_date or (data.dates()[-1] if data.dates() else from_day)

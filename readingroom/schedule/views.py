@@ -93,6 +93,7 @@ def _session_data(form: SessionForm) -> SessionData:
         starts_at=local_naive_to_utc(form.starts_at.data),
         ends_at=local_naive_to_utc(form.ends_at.data),
         **_common(form),
+        **form.window_values(),
     )
 
 
@@ -105,6 +106,7 @@ def _series_data(form: SeriesForm) -> SeriesData:
         last_date=form.last_date.data,
         count=form.count.data,
         **_common(form),
+        **form.window_values(),
     )
 
 
@@ -273,6 +275,7 @@ def edit_single(session_id: int):
         form.program.data, form.room.data = session.program_id, session.room_id
         form.starts_at.data = to_beijing(session.starts_at).replace(tzinfo=None)
         form.ends_at.data = to_beijing(session.ends_at).replace(tzinfo=None)
+        form.fill_window(session)
     elif form.validate():
         data = _session_data(form)
         clashes = check_session(data, session)
@@ -369,6 +372,8 @@ def edit_following(session_id: int):
             "start_time",
             "end_time",
             "last_date",
+            "signup_opens_days",
+            "signup_closes_hours",
         ):
             getattr(form, name).data = getattr(data, name)
         form.program.data, form.room.data = data.program.id, data.room.id

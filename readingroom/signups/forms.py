@@ -5,7 +5,14 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, PasswordField, SelectChoice, SelectField, StringField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from ..formutil import CheckboxesField, IdSelectField, WholeNumberField
 from ..timeutil import beijing_today
@@ -28,7 +35,7 @@ class MobileField(StringField):
 
     def pre_validate(self, form):
         if self.data and not is_mobile(self.data):
-            raise ValueError(
+            raise ValidationError(
                 str(_l("Enter an 11-digit mobile number starting with 1, e.g. 13812345678."))
             )
 
@@ -94,7 +101,7 @@ class RegisterForm(NewPasswordMixin, FlaskForm):
 
     def validate_mobile(self, field):
         if field.data and household_by_mobile(field.data) is not None:
-            raise ValueError(
+            raise ValidationError(
                 str(_l("This number already has a family account. Log in, or ask the staff."))
             )
 
@@ -226,7 +233,7 @@ class SignupForm(FlaskForm):
 
     def validate_members(self, field):
         if not field.data:
-            raise ValueError(str(_l("Choose at least one person.")))
+            raise ValidationError(str(_l("Choose at least one person.")))
 
 
 class ActionForm(FlaskForm):
