@@ -9,7 +9,8 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 from sqlalchemy import event, update
 
-from readingroom.calendars.feeds import body_cache
+from readingroom.calendars.cache import clear_all as clear_calendar_caches
+from readingroom.calendars.queries import raw_query_listeners
 from readingroom.extensions import db
 from readingroom.places.models import Community, Room
 from readingroom.schedule import occupancy as occupancy_module
@@ -124,10 +125,10 @@ def backdate(*sessions: ReadingSession, hours: int = 2) -> None:
 
 @pytest.fixture(autouse=True)
 def _empty_feed_cache() -> Iterator[None]:
-    """Rendered feeds are cached per process; each test starts without any."""
-    body_cache.clear()
+    """Rendered feeds and pages are cached per process; each test starts without any."""
+    clear_calendar_caches()
     yield
-    body_cache.clear()
+    clear_calendar_caches()
 
 
 @pytest.fixture
@@ -160,10 +161,12 @@ def count_queries(app):
         counter = QueryCounter()
         engine = db.engine
         event.listen(engine, "before_cursor_execute", counter)
+        raw_query_listeners.append(counter)  # the feeds' validators bypass SQLAlchemy events
         try:
             yield counter
         finally:
             event.remove(engine, "before_cursor_execute", counter)
+            raw_query_listeners.remove(counter)
 
     return counting
 

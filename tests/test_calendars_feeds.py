@@ -261,7 +261,7 @@ def test_single_session_download(client, world):
     assert event.summary == "绘本共读（本周在花园书房）"
     assert event.location.startswith("花园书房")
     assert event.url == f"http://readingroom.test/sessions/{s.id}"
-    assert b"X-WR-CALNAME" not in response.data
+    assert b"REFRESH-INTERVAL" not in response.data
     again = client.get(f"/sessions/{s.id}.ics", headers={"If-None-Match": response.headers["ETag"]})
     assert again.status_code == 304
 
@@ -338,3 +338,15 @@ def test_a_warm_feed_and_a_304_need_few_queries_whatever_the_number_of_sessions(
     assert few == many
     # the slug lookup and one aggregate query (plus SQLite's explicit BEGIN)
     assert many[1] <= 3 and many[2] <= 3
+
+
+def test_a_room_edit_reaches_the_cached_events(client, world):
+    """Events are cached by what they show; a new room address re-renders them."""
+    url = "/feeds/room/yaozhuang-peony.ics"
+    assert "滨河街道1号" in client.get(url).get_data(as_text=True)
+    backdate(*all_sessions())
+    world.peony.address = "滨河街道8号，东门进"
+    db.session.commit()
+    text = client.get(url).get_data(as_text=True).replace("\r\n ", "")
+    assert "LOCATION:牡丹书房，滨河街道8号，东门进" in text
+    assert "滨河街道1号" not in text

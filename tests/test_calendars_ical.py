@@ -92,11 +92,12 @@ def test_calendar_properties_avoid_the_icalendar_pitfalls():
     assert parse_ics(body).prodid == ical.PRODID
 
 
-def test_download_without_name_is_not_a_subscription(world):
-    body = build_calendar([session_event(world.sessions[0], base_url=BASE)], name="")
-    text = body.decode()
-    for prop in ("NAME:", "X-WR-CALNAME:", "REFRESH-INTERVAL", "X-PUBLISHED-TTL"):
+def test_a_download_is_not_a_subscription(world):
+    event = session_event(world.sessions[0], base_url=BASE)
+    text = build_calendar([event], name="绘本共读", subscription=False).decode()
+    for prop in ("REFRESH-INTERVAL", "X-PUBLISHED-TTL"):
         assert f"\r\n{prop}" not in text
+    assert "\r\nX-WR-CALNAME:绘本共读\r\n" in text
     assert "BEGIN:VTIMEZONE" in text
 
 

@@ -159,9 +159,10 @@ def test_session_page_has_everything(client, world, seats_provider):
 
 def test_session_page_of_a_cancelled_session_says_so_and_why(client, world):
     page = html(client, f"/sessions/{world.cancelled.id}")
-    assert "本场活动已取消。" in page
-    assert "书院设备检修，暂停一次。" in page
-    assert 'role="status"' in page
+    notice = re.search(r'<div class="cancel-notice" role="status">(.*?)</div>', page, re.S)
+    assert notice and "已取消" in notice.group(1)
+    assert "书院设备检修，暂停一次。" in notice.group(1)
+    assert '<span class="badge badge-cancelled">已取消</span>' in page
 
 
 def test_session_page_waiting_list(client, world, seats_provider):
@@ -257,3 +258,39 @@ def test_pages_need_a_constant_number_of_queries(client, make, count_queries):
         )
     many = [count(u) for u in urls]
     assert few == many
+
+
+def test_a_cached_calendar_shows_an_edit_at_once(client, world):
+    from dataclasses import replace
+
+    from readingroom.extensions import db
+    from readingroom.schedule.operations import series_data, update_session
+
+    s = world.sessions[0]
+    url = f"/?view=month&month={month_of(s)}"
+    assert "绘本共读：改了名字" not in html(client, url)
+    assert html(client, url) == html(client, url)  # from the cache
+    data = series_data(world.series).occurrence(s.starts_at.astimezone(BEIJING).date())
+    update_session(s, replace(data, title="绘本共读：改了名字"))
+    db.session.commit()
+    assert "绘本共读：改了名字" in html(client, url)
+
+
+def test_seat_counts_in_a_cached_calendar_lag_at_most_seats_ttl(
+    client, world, seats_provider, monkeypatch
+):
+    from readingroom.calendars import cache, views
+
+    s = world.sessions[0]
+    url = f"/?view=week&week={s.starts_at.astimezone(BEIJING).date()}"
+    seats_provider[s.id] = Occupancy(seats_taken=4, waitlist_count=0)
+    assert "剩余座位：12" in html(client, url)
+    seats_provider[s.id] = Occupancy(seats_taken=16, waitlist_count=3)
+    assert "剩余座位：12" in html(client, url)  # cached
+    later = cache.time.monotonic() + views.SEATS_TTL + 1
+    monkeypatch.setattr(cache.time, "monotonic", lambda: later)
+    page = html(client, url)
+    assert "已满 · 候补 3 人" in page
+    # the session page, where people sign up, is never cached
+    seats_provider[s.id] = Occupancy(seats_taken=15, waitlist_count=0)
+    assert "剩余 1 个" in html(client, f"/sessions/{s.id}")

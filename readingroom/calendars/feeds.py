@@ -6,8 +6,6 @@
 from __future__ import annotations
 
 import hashlib
-import threading
-from collections import OrderedDict
 from datetime import datetime
 
 from flask import Blueprint, Response, abort, request, url_for
@@ -16,14 +14,17 @@ from werkzeug.http import is_resource_modified
 
 from ..extensions import db
 from ..places.models import Community, Room
-from ..schedule.models import Program
+from ..schedule.models import Program, ReadingSession
 from ..timeutil import beijing_today
+from .cache import LRUCache, digest
 from .ical import (
     CANCELLED_PREFIX,
     FEED_WINDOW_DAYS,
+    assemble_calendar,
     build_calendar,
     feed_window_start,
     modified_at,
+    serialize,
     session_event,
 )
 from .params import ParamError, scope_from_args
@@ -69,45 +70,32 @@ FEED_FORMAT = "1"
 ALL_NAME = "滨河街道阅读活动日历"
 
 
-class _BodyCache:
-    """Rendered feeds of this process, by ETag, up to ``max_bytes`` (least recently used out).
+#: Rendered feeds of this process by ETag (32 MB at most).
+body_cache: LRUCache[bytes] = LRUCache(max_size=32 * 1024 * 1024)
+#: Serialised events by what they show (session, room and strand update times), so
+#: that after one change a feed re-renders one event, not the whole year (16 MB).
+event_cache: LRUCache[bytes] = LRUCache(max_size=16 * 1024 * 1024)
 
-    The ETag is derived from everything the bytes depend on, so an entry is
-    never stale: a change anywhere gives a new ETag and the old entry ages out.
+
+def event_chunk(session: ReadingSession, base: str) -> bytes:
+    """The VEVENT bytes of a public feed's session (from the cache when unchanged).
+
+    Every change of a row sets its ``updated_at``; the event shows the session,
+    its room and its strand, so those three times (and the site address) key it.
     """
-
-    def __init__(self, max_bytes: int) -> None:
-        self.max_bytes = max_bytes
-        self._entries: OrderedDict[str, bytes] = OrderedDict()
-        self._size = 0
-        self._lock = threading.Lock()
-
-    def get(self, key: str) -> bytes | None:
-        with self._lock:
-            body = self._entries.get(key)
-            if body is not None:
-                self._entries.move_to_end(key)
-            return body
-
-    def put(self, key: str, body: bytes) -> None:
-        if len(body) > self.max_bytes:
-            return
-        with self._lock:
-            if key in self._entries:
-                return
-            self._entries[key] = body
-            self._size += len(body)
-            while self._size > self.max_bytes:
-                _, old = self._entries.popitem(last=False)
-                self._size -= len(old)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-            self._size = 0
-
-
-body_cache = _BodyCache(max_bytes=32 * 1024 * 1024)
+    key = digest(
+        FEED_FORMAT,
+        base,
+        session.id,
+        session.updated_at,
+        session.room.updated_at,
+        session.program.updated_at,
+    )
+    chunk = event_cache.get(key)
+    if chunk is None:
+        chunk = serialize(session_event(session, base_url=base))
+        event_cache.put(key, chunk)
+    return chunk
 
 
 def base_url() -> str:
@@ -162,18 +150,17 @@ def _feed_response(scope: Scope) -> Response:
     state = feed_state(today)
     base = base_url()
     name = feed_name(scope)
-    scope_key = repr(sorted(scope.params().items()))
-    key = "\n".join([FEED_FORMAT, base, request.path, scope_key, name, state.fingerprint])
-    etag = hashlib.sha256(key.encode()).hexdigest()[:32]
+    scope_key = sorted(scope.params().items())
+    etag = digest(FEED_FORMAT, base, request.path, scope_key, name, state.fingerprint)
     if not is_resource_modified(request.environ, etag=etag, last_modified=state.last_modified):
         return ics_response(b"", last_modified=state.last_modified, etag=etag)  # 304
     body = body_cache.get(etag)
     if body is None:
         page_url = url_for("calendars.index", _external=True, **scope.params(with_seats=False))
         sessions = sessions_between(scope, feed_window_start(today), None)
-        events = [session_event(s, base_url=base) for s in sessions]
-        body = build_calendar(
-            events, name=name, description=feed_description(page_url), url=page_url
+        chunks = [event_chunk(s, base) for s in sessions]
+        body = assemble_calendar(
+            chunks, name=name, description=feed_description(page_url), url=page_url
         )
         body_cache.put(etag, body)
     return ics_response(body, last_modified=state.last_modified, etag=etag)
@@ -218,10 +205,10 @@ def program_feed(slug: str):
 
 @bp.get("/sessions/<int:session_id>.ics")
 def session_ics(session_id: int):
-    """One session as a file to open or import (not a subscription: no calendar name)."""
+    """One session as a file to open or import (not a subscription: no refresh interval)."""
     session = load_session(session_id)
     event = session_event(session, base_url=base_url())
-    body = build_calendar([event], name="")
+    body = build_calendar([event], name=session.title, subscription=False)
     return ics_response(
         body, last_modified=modified_at(session), filename=f"session-{session.id}.ics"
     )

@@ -21,7 +21,6 @@ Rules every feed follows (and ``../shared/tools/check_ics`` checks):
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
@@ -45,10 +44,6 @@ REFRESH_INTERVAL = timedelta(hours=6)
 CANCELLED_PREFIX = "【已取消】"
 FOLD_OCTETS = 75
 
-# A TEXT escape (backslash and the character after it) or any one character:
-# the units a folded line may not be split inside.
-_FOLD_UNITS = re.compile(r"\\.|.", re.DOTALL)
-
 
 # --- folding and serialising ------------------------------------------------------------------
 
@@ -57,23 +52,27 @@ def fold_line(line: str, limit: int = FOLD_OCTETS) -> bytes:
     """One content line folded to at most ``limit`` octets per physical line (RFC 5545 3.1).
 
     A continuation line starts with one space, so it carries ``limit - 1``
-    octets of content. Splits fall between characters and never inside a
-    ``\\`` escape.
+    octets of content. Cuts fall between UTF-8 characters and never inside a
+    backslash escape such as ``\\n`` (a run of backslashes before the cut must
+    be even, else the cut moves back one octet).
     """
     data = line.encode("utf-8")
     if len(data) <= limit:
         return data
     pieces: list[bytes] = []
-    current = bytearray()
-    room = limit
-    for unit in _FOLD_UNITS.findall(line):
-        encoded = unit.encode("utf-8")
-        if current and len(current) + len(encoded) > room:
-            pieces.append(bytes(current))
-            current = bytearray()
-            room = limit - 1
-        current += encoded
-    pieces.append(bytes(current))
+    start, room = 0, limit
+    while len(data) - start > room:
+        cut = start + room
+        while data[cut] & 0xC0 == 0x80:  # a UTF-8 continuation octet: inside a character
+            cut -= 1
+        first = cut
+        while first > start and data[first - 1] == 0x5C:  # backslashes just before the cut
+            first -= 1
+        if (cut - first) % 2:
+            cut -= 1
+        pieces.append(data[start:cut])
+        start, room = cut, limit - 1
+    pieces.append(data[start:])
     return b"\r\n ".join(pieces)
 
 
@@ -237,16 +236,40 @@ def session_event(
     return event
 
 
-def build_calendar(
-    events: Iterable[Event], *, name: str, description: str = "", url: str | None = None
-) -> bytes:
-    """A whole calendar as bytes.
+_END = b"END:VCALENDAR\r\n"
 
-    With a ``name`` it is a subscription feed: NAME/X-WR-CALNAME, the refresh
-    interval and the description are set. Without one (``name=""``) it is a
-    one-off download of events to import: Outlook would otherwise create a new
-    calendar for the file instead of adding the event to the person's own.
+
+def build_calendar(
+    events: Iterable[Event],
+    *,
+    name: str,
+    description: str = "",
+    url: str | None = None,
+    subscription: bool = True,
+) -> bytes:
+    """A whole calendar as bytes, named ``name`` (NAME and X-WR-CALNAME).
+
+    ``subscription=False`` is for a one-off download to import (one session):
+    it leaves out the refresh interval, which only a subscribed feed needs.
     """
+    return assemble_calendar(
+        [serialize(event) for event in events],
+        name=name,
+        description=description,
+        url=url,
+        subscription=subscription,
+    )
+
+
+def assemble_calendar(
+    event_chunks: list[bytes],
+    *,
+    name: str,
+    description: str = "",
+    url: str | None = None,
+    subscription: bool = True,
+) -> bytes:
+    """:func:`build_calendar` from events already serialised (feeds reuse unchanged ones)."""
     calendar = Calendar()
     calendar.add("VERSION", "2.0")
     calendar.add("PRODID", PRODID)
@@ -254,22 +277,21 @@ def build_calendar(
     if name:
         calendar.add("NAME", vText(name))
         calendar.add("X-WR-CALNAME", vText(name))
-        if description:
-            calendar.add("DESCRIPTION", vText(description))
-            calendar.add("X-WR-CALDESC", vText(description))
-        if url:
-            calendar.add("URL", url)
-        calendar.add("X-WR-TIMEZONE", TZID)
+    if description:
+        calendar.add("DESCRIPTION", vText(description))
+        calendar.add("X-WR-CALDESC", vText(description))
+    if url:
+        calendar.add("URL", url)
+    calendar.add("X-WR-TIMEZONE", TZID)
+    if subscription:
         calendar.add(
             "REFRESH-INTERVAL", vDuration(REFRESH_INTERVAL), parameters={"VALUE": "DURATION"}
         )
         calendar.add("X-PUBLISHED-TTL", vDuration(REFRESH_INTERVAL))
-    events = list(events)
-    if events:
+    if event_chunks:
         calendar.add_component(beijing_vtimezone())
-    for event in events:
-        calendar.add_component(event)
-    return serialize(calendar)
+    head = serialize(calendar)
+    return head[: -len(_END)] + b"".join(event_chunks) + _END
 
 
 def feed_window_start(today: date) -> datetime:

@@ -9,13 +9,15 @@ the number of queries does not grow with the number of sessions.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from flask import abort
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import contains_eager, joinedload
 
+from ..database import UTCDateTime
 from ..extensions import db
 from ..places.models import Community, Room
 from ..schedule.models import Program, ReadingSession
@@ -153,6 +155,51 @@ def _aware(value: datetime | None) -> datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+_FEED_STATE_SQL = """
+SELECT
+  (SELECT count(*) FROM reading_session),
+  (SELECT max(updated_at) FROM reading_session),
+  (SELECT max(starts_at) FROM reading_session WHERE starts_at < {window_start}),
+  (SELECT count(*) FROM room),
+  (SELECT max(updated_at) FROM room),
+  (SELECT count(*) FROM program),
+  (SELECT max(updated_at) FROM program)
+"""
+#: Called with the SQL of each statement run below SQLAlchemy's events (query counters).
+raw_query_listeners: list[Callable[[str], None]] = []
+_PLACEHOLDERS = {"qmark": "?", "format": "%s", "pyformat": "%s", "numeric": ":1", "named": ":w"}
+_STAMP = UTCDateTime()
+
+
+def _feed_state_row(window_start: datetime) -> tuple:
+    """Run the validators' query on a pooled DBAPI connection of its own.
+
+    This is the whole database work of a 304 or of a cached feed, on every
+    poll of every subscribed calendar: done without the ORM session (no
+    statement building, no transaction bookkeeping) it costs about a third of
+    a session query. The parameter is converted by the UTCDateTime column type;
+    results (naive UTC, or text on SQLite) by :func:`_aware`.
+    """
+    engine = db.engine
+    dialect = engine.dialect
+    placeholder = _PLACEHOLDERS[dialect.paramstyle]
+    bind = _STAMP.bind_processor(dialect)
+    value = bind(window_start) if bind else window_start
+    parameters: tuple | dict = {"w": value} if dialect.paramstyle == "named" else (value,)
+    sql = _FEED_STATE_SQL.format(window_start=placeholder)
+    for listener in raw_query_listeners:
+        listener(sql)
+    connection = engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        cursor.execute(sql, parameters)
+        row = cursor.fetchone()
+        cursor.close()
+    finally:
+        connection.close()  # back to the pool, which rolls back what the driver began
+    return tuple(row)
+
+
 def feed_state(today: date) -> FeedState:
     """Validators for the feeds, from the whole tables rather than from one feed's rows.
 
@@ -164,18 +211,7 @@ def feed_state(today: date) -> FeedState:
     moment the most recent session left the window counts as a change too.
     """
     window_start = feed_window_start(today)
-    rs, room, program = ReadingSession.__table__, Room.__table__, Program.__table__
-    row = db.session.execute(
-        select(
-            select(func.count()).select_from(rs).scalar_subquery(),
-            select(func.max(rs.c.updated_at)).scalar_subquery(),
-            select(func.max(rs.c.starts_at)).where(rs.c.starts_at < window_start).scalar_subquery(),
-            select(func.count()).select_from(room).scalar_subquery(),
-            select(func.max(room.c.updated_at)).scalar_subquery(),
-            select(func.count()).select_from(program).scalar_subquery(),
-            select(func.max(program.c.updated_at)).scalar_subquery(),
-        )
-    ).one()
+    row = _feed_state_row(window_start)
     session_count, session_updated, last_dropped, room_count, room_updated = row[:5]
     program_count, program_updated = row[5:]
     stamps = [_aware(session_updated), _aware(room_updated), _aware(program_updated)]

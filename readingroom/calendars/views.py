@@ -4,8 +4,9 @@ page, the "how to subscribe" page and the printable month poster. No login.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from urllib.parse import quote
 
@@ -16,16 +17,24 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..extensions import db
-from ..i18n import localized
+from ..i18n import current_language, localized
 from ..places.models import Community, Room
 from ..qr import qr_svg
 from ..schedule.models import Program, ReadingSession
 from ..schedule.occupancy import occupancy
 from ..timeutil import beijing_today, to_beijing, utcnow, week_start
+from .cache import LRUCache, digest
 from .feeds import feed_url, webcal_url
 from .forms import FilterForm
 from .grid import add_months, by_day, month_weeks, parse_day, parse_month, week_days
-from .queries import Scope, beijing_range, load_session, sessions_between, with_occupancy
+from .queries import (
+    Scope,
+    beijing_range,
+    feed_state,
+    load_session,
+    sessions_between,
+    with_occupancy,
+)
 
 bp = Blueprint("calendars", __name__)
 
@@ -119,16 +128,67 @@ def subscription(scope: Scope) -> Subscription:
     return Subscription(https=https, path=path, webcal=webcal, google=google, help_url=help_url)
 
 
+@dataclass(frozen=True)
+class Plan:
+    """What a calendar URL shows while the data is unchanged: the sessions it considers
+    (before the "seats left" filter) with their end times, and the view's feed."""
+
+    ids: tuple[int, ...]
+    ends: tuple[datetime, ...]  # sorted
+    feed_path: str
+
+
+# Rendered calendars. The key of a page holds the data validators (feed_state),
+# the URL's query, the language, the day and how many of its sessions have ended,
+# so a cached page shows the sessions a fresh render would show. Seat counts change
+# without any of these: a cached page is used for SEATS_TTL seconds at most, so the
+# calendar's "seats left" may lag by that much (the session page, where people sign
+# up, always counts afresh). The plan's time-to-live bounds what no key covers (a
+# community renamed).
+PAGE_FORMAT = "1"
+SEATS_TTL = 30
+_plans: LRUCache[Plan] = LRUCache(max_size=4000, ttl=300)
+_pages: LRUCache[str] = LRUCache(max_size=16 * 1024 * 1024, ttl=SEATS_TTL)
+
+
+def _page_key(key: str, plan: Plan, now: datetime) -> str:
+    return digest(key, bisect_right(plan.ends, now))
+
+
 @bp.get("/")
 def index():
     """The calendar. Without ``view`` the page carries the upcoming list and the month grid,
-    and CSS shows the list on a phone and the grid on a wide screen (no script needed)."""
+    and CSS shows the list on a phone and the grid on a wide screen (no script needed).
+
+    A page whose data, query, language and day are unchanged comes from the
+    cache (one small query) for up to SEATS_TTL seconds.
+    """
+    today, now = beijing_today(), utcnow()
+    state = feed_state(today)
+    query = sorted(request.args.items(multi=True))
+    key = digest(PAGE_FORMAT, current_language(), request.host_url, query, today, state)
+    plan = _plans.get(key)
+    if plan is not None:
+        html = _pages.get(_page_key(key, plan, now))
+        if html is not None:
+            return _calendar_page(html, plan.feed_path)
+    html, plan = _render_calendar(today, now)
+    _plans.put(key, plan)
+    _pages.put(_page_key(key, plan, now), html)
+    return _calendar_page(html, plan.feed_path)
+
+
+def _calendar_page(html: str, feed_path: str):
+    return render_template("calendars/index.html", content=Markup(html), feed_path=feed_path)
+
+
+def _render_calendar(today: date, now: datetime) -> tuple[str, Plan]:
+    """The calendar views for the URL's filters, as HTML, with what keys its cache entry."""
     filters = load_filters()
     scope = filters.scope
     view = request.args.get("view")
     if view not in VIEWS:
         view = None
-    today = beijing_today()
     month = parse_month(request.args.get("month")) or today.replace(day=1)
     monday = week_start(parse_day(request.args.get("week")) or today)
     list_from = parse_day(request.args.get("from")) or today
@@ -143,18 +203,15 @@ def index():
         spans.append((list_from, list_from + timedelta(days=LIST_DAYS - 1)))
     first, last = min(s[0] for s in spans), max(s[1] for s in spans)
 
-    now = utcnow()
-    sessions = sessions_between(scope, *beijing_range(first, last))
-    sessions, seats = with_occupancy(sessions, scope, now)
+    candidates = sessions_between(scope, *beijing_range(first, last))
+    sessions, seats = with_occupancy(candidates, scope, now)
     days = by_day(sessions)
     list_end = list_from + timedelta(days=LIST_DAYS - 1)
     upcoming = [(day, days[day]) for day in sorted(days) if list_from <= day <= list_end]
-
     month_total = sum(len(v) for d, v in days.items() if d.replace(day=1) == month)
-    link_params = scope.params()
     sub = subscription(scope)
-    return render_template(
-        "calendars/index.html",
+    html = render_template(
+        "calendars/_index_body.html",
         view=view,
         filters=filters,
         scope=scope,
@@ -172,12 +229,18 @@ def index():
         days=days,
         seats=seats,
         now=now,
-        link_params=link_params,
+        link_params=scope.params(),
         month_total=month_total,
         sub=sub,
         qr=qr_code(sub.help_url),
         timedelta=timedelta,
     )
+    plan = Plan(
+        ids=tuple(s.id for s in candidates),
+        ends=tuple(sorted(s.ends_at for s in candidates)),
+        feed_path=sub.path,
+    )
+    return html, plan
 
 
 @bp.get("/sessions/<int:session_id>")

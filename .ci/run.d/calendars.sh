@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# Calendars: serve the demo data with gunicorn (two workers, a throw-away SQLite
+# database) and check every kind of feed with ../shared/tools/check_ics: the
+# whole-site feed, a community, a room, a strand, a filtered feed, single
+# sessions (a moved and a cancelled one too), the same over HTTP (--url:
+# Content-Type, ETag/Last-Modified, 304), and UID/SEQUENCE stability across an
+# edit (--previous). Exits non-zero on any finding of level ERROR.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+VENV=${VENV:-.venv}
+PY="$VENV/bin/python"
+CHECK=../shared/tools/check_ics/check_ics
+
+work=$(mktemp -d)
+server=""
+cleanup() {
+  if [ -n "$server" ]; then
+    kill "$server" 2>/dev/null || true
+    wait "$server" 2>/dev/null || true
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+export DATABASE_URL="sqlite:///$work/demo.sqlite3"
+export SECRET_KEY="ci-calendars"
+"$VENV/bin/flask" --app readingroom init-db >"$work/seed.log" 2>&1
+"$VENV/bin/flask" --app readingroom seed-demo >>"$work/seed.log" 2>&1
+
+port=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+base="http://127.0.0.1:$port"
+"$VENV/bin/gunicorn" -w 2 -b "127.0.0.1:$port" "readingroom:create_app()" >"$work/server.log" 2>&1 &
+server=$!
+
+fetch() {  # fetch URL FILE
+  "$PY" - "$1" "$2" <<'EOF'
+import sys, urllib.request
+with urllib.request.urlopen(sys.argv[1], timeout=30) as response:
+    open(sys.argv[2], "wb").write(response.read())
+EOF
+}
+
+for _ in $(seq 1 50); do
+  if fetch "$base/" "$work/home.html" 2>/dev/null; then break; fi
+  sleep 0.2
+done
+fetch "$base/" "$work/home.html" || { echo "calendars: server did not start"; cat "$work/server.log"; exit 1; }
+
+# Sessions to download one by one: the first, the cancelled and the moved occurrence.
+fetch "$base/api/v1/sessions?start=$(date -d '-90 days' +%F)&end=$(date -d '+270 days' +%F)" "$work/api.json"
+read -r -a session_ids <<<"$("$PY" - "$work/api.json" <<'EOF'
+import json, sys
+items = json.load(open(sys.argv[1]))["sessions"]
+picked = [items[0]["id"]]
+picked += [s["id"] for s in items if s["status"] == "cancelled"][:1]
+picked += [s["id"] for s in items if "移至" in s["title"]][:1]
+print(" ".join(str(i) for i in picked))
+EOF
+)"
+[ "${#session_ids[@]}" -ge 3 ] || { echo "calendars: demo data lacks a cancelled or moved session"; exit 1; }
+
+from=$(date -u -d '-91 days' +%F)
+to=$(date -u -d '+400 days' +%F)
+paths=(
+  /feeds/all.ics
+  /feeds/community/yaozhuang.ics
+  /feeds/community/sunzhuang.ics
+  /feeds/room/yaozhuang-peony.ics
+  /feeds/room/xinhua-bookstore.ics
+  /feeds/program/parent-child.ics
+  /feeds/program/senior.ics
+  "/feeds/all.ics?community=yaozhuang&program=parent-child&age=5"
+)
+for id in "${session_ids[@]}"; do paths+=("/sessions/$id.ics"); done
+
+failed=0
+report() {  # report LABEL OUTPUT-FILE STATUS
+  if [ "$3" -eq 0 ]; then
+    echo "ok    $1 ($(grep -c '^  ' "$2" || true) occurrences)"
+    grep -E '^WARN' "$2" || true
+  else
+    echo "FAIL  $1"
+    grep -E '^(ERROR|WARN)' "$2" || tail -20 "$2"
+    failed=1
+  fi
+}
+
+# --url checks the bytes with all four parsers like a file check, and also
+# Content-Type, ETag/Last-Modified and the 304 answers. Two at a time.
+fetch "$base/feeds/all.ics" "$work/before.ics"
+pids=()
+n=0
+for path in "${paths[@]}"; do
+  n=$((n + 1))
+  ( "$CHECK" --url "$base$path" --from "$from" --to "$to" >"$work/check-$n.out" 2>&1
+    echo $? >"$work/check-$n.rc" ) &
+  pids+=($!)
+  if [ $((n % 2)) -eq 0 ]; then wait "${pids[@]}"; pids=(); fi
+done
+[ "${#pids[@]}" -eq 0 ] || wait "${pids[@]}"
+n=0
+for path in "${paths[@]}"; do
+  n=$((n + 1))
+  report "--url $path" "$work/check-$n.out" "$(cat "$work/check-$n.rc")"
+done
+
+# An edit: UIDs stay, SEQUENCE goes up, the feed changes.
+"$PY" - <<'EOF'
+from dataclasses import replace
+from readingroom import create_app
+from readingroom.extensions import db
+from readingroom.schedule.models import ReadingSession, SessionStatus
+from readingroom.schedule.operations import SessionData, update_session
+from readingroom.timeutil import utcnow
+app = create_app()
+with app.app_context():
+    s = db.session.scalars(
+        db.select(ReadingSession)
+        .where(ReadingSession.starts_at > utcnow(), ReadingSession.status == SessionStatus.SCHEDULED)
+        .order_by(ReadingSession.starts_at)
+    ).first()
+    data = SessionData(program=s.program, room=s.room, title=s.title + "（改期，逗号, 分号; 新行）",
+                       starts_at=s.starts_at, ends_at=s.ends_at, capacity=s.capacity,
+                       description=s.description, host=s.host, suggested_books=s.suggested_books)
+    update_session(s, data)
+    db.session.commit()
+EOF
+fetch "$base/feeds/all.ics" "$work/after.ics"
+status=0
+"$CHECK" "$work/after.ics" --previous "$work/before.ics" --from "$from" --to "$to" >"$work/prev.out" 2>&1 || status=$?
+report "all.ics after an edit (--previous)" "$work/prev.out" "$status"
+if cmp -s "$work/before.ics" "$work/after.ics"; then
+  echo "FAIL  the feed did not change after an edit"
+  failed=1
+fi
+
+exit "$failed"
