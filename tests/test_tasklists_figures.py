@@ -204,3 +204,11 @@ def test_figures_page_shows_the_numbers(client, make, scene):
     assert "2/4" in page  # the first task: 2 of 4 children
     assert "55 分钟" in page  # minutes in week 1
     assert beijing_today().year > 2000
+
+
+def test_staff_overview_shows_participation_per_list(client, make, scene):
+    task_list = scene[0]
+    login(client, make.admin())
+    page = client.get(f"{URL}/").get_data(as_text=True)
+    assert task_list.title in page
+    assert "3 个家庭参与" in page and "25.0% 的孩子完成全部任务" in page

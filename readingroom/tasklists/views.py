@@ -172,8 +172,15 @@ def index():
         )
     ).all()
     editable = {tl.id for tl in lists if can_edit(current_user, tl)}
+    scope = figure_scope(current_user)
+    totals = {tl.id: list_figures(tl, scope).total for tl in lists if not tl.is_draft}
     return render_template(
-        "tasklists/index.html", lists=lists, editable=editable, today=beijing_today()
+        "tasklists/index.html",
+        lists=lists,
+        editable=editable,
+        totals=totals,
+        percent=percent,
+        today=beijing_today(),
     )
 
 
