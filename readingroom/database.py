@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import DateTime, Engine, event, select
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
 
 from .extensions import db
@@ -93,15 +94,30 @@ def begin_write() -> None:
     """Start a fresh transaction that holds the database's write lock from its first statement.
 
     Anything read before in this request is expired and read again, so counts
-    are taken under the lock. Pending unflushed changes would be lost, so they
-    are refused: rules call this before they change anything.
+    are taken under the lock. Changes made before in the transaction (pending,
+    or already flushed) would be lost, so they are refused: rules call this
+    before they change anything.
     """
     session = db.session()
-    if session.new or session.dirty or session.deleted:
+    if session.new or session.dirty or session.deleted or session.info.get(_FLUSHED):
         raise RuntimeError("begin_write() must run before any change in the transaction")
     if session.in_transaction():
         session.rollback()
     session.connection(execution_options={_IMMEDIATE: True})
+
+
+_FLUSHED = "readingroom_flushed_in_transaction"
+
+
+@event.listens_for(Session, "after_flush")
+def _remember_flush(session: Session, _flush_context: Any) -> None:
+    session.info[_FLUSHED] = True
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_flush(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:
+        session.info.pop(_FLUSHED, None)
 
 
 def lock_row(model: type[M], ident: int) -> M | None:

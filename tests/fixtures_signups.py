@@ -22,11 +22,15 @@ def next_mobile() -> str:
 
 
 def birth_for_age(age: int, today: date | None = None) -> tuple[int, int]:
-    """A birth year and month that make someone ``age`` for the coming weeks."""
+    """A birth year and month that make someone ``age`` throughout the coming four weeks.
+
+    The birthday month is two months ahead, so no birthday falls in between.
+    """
     today = today or beijing_today()
-    if today.month < 12:
-        return today.year - age - 1, 12
-    return today.year - age, 1
+    month = today.month + 2
+    if month <= 12:
+        return today.year - age - 1, month
+    return today.year - age, month - 12
 
 
 class FamilyFactory:
