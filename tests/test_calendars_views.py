@@ -294,3 +294,10 @@ def test_seat_counts_in_a_cached_calendar_lag_at_most_seats_ttl(
     # the session page, where people sign up, is never cached
     seats_provider[s.id] = Occupancy(seats_taken=15, waitlist_count=0)
     assert "剩余 1 个" in html(client, f"/sessions/{s.id}")
+
+
+def test_empty_filter_fields_are_dropped_from_the_address(client, world):
+    response = client.get("/?community=sunzhuang&room=&program=&age=&view=list")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/?community=sunzhuang&view=list"
+    assert client.get("/?room=&age=").headers["Location"] == "/"

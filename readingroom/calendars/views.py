@@ -8,9 +8,9 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
-from flask import Blueprint, abort, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlalchemy import select
@@ -163,6 +163,10 @@ def index():
     A page whose data, query, language and day are unchanged comes from the
     cache (one small query) for up to SEATS_TTL seconds.
     """
+    if any(value == "" for value in request.args.values()):
+        # The filter form sends its empty fields too; keep shared addresses short.
+        kept = [(k, v) for k, v in request.args.items(multi=True) if v != ""]
+        return redirect(url_for("calendars.index") + ("?" + urlencode(kept) if kept else ""))
     today, now = beijing_today(), utcnow()
     state = feed_state(today)
     query = sorted(request.args.items(multi=True))
@@ -317,8 +321,9 @@ def poster():
     scope = Scope(community=community)
     sessions = sessions_between(scope, *beijing_range(weeks[0][0], weeks[-1][-1]))
     page_url = url_for("calendars.index", community=community.slug, _external=True)
-    programs = {s.program_id: s.program for s in sessions}
-    rooms = {s.room_id: s.room for s in sessions}
+    shown = [s for s in sessions if to_beijing(s.starts_at).date().replace(day=1) == month]
+    programs = {s.program_id: s.program for s in shown}
+    rooms = {s.room_id: s.room for s in shown}
     return render_template(
         "calendars/poster.html",
         community=community,
