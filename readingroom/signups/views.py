@@ -34,6 +34,7 @@ from ..security import safe_next_url
 from ..timeutil import utcnow
 from . import accounts, notices
 from . import operations as ops
+from .cli import register_commands
 from .forms import (
     ActionForm,
     AdultForm,
@@ -58,6 +59,7 @@ from .ratelimit import account_key, address_key, failed_login
 
 bp = Blueprint("signups", __name__)
 F = TypeVar("F", bound=Callable[..., Any])
+register_commands(bp)
 
 
 @bp.record_once

@@ -1,0 +1,69 @@
+"""The sign-up commands: sending due notices, purging old personal data."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from readingroom.extensions import db
+from readingroom.signups import operations as ops
+from readingroom.signups.models import (
+    Attendee,
+    Notice,
+    OutboxMessage,
+    OutboxStatus,
+    Registration,
+)
+from readingroom.timeutil import utcnow
+
+from .fixtures_signups import member_ids
+
+
+def test_deliver_notices_sends_what_is_due(runner, make, family, caplog):
+    s = make.session(program=make.program(min_age=3, max_age=12))
+    h = family.household(s.room.community)
+    ops.sign_up(s.id, h.id, member_ids(h))
+    db.session.commit()
+    caplog.set_level("INFO", logger="readingroom.signups.notices")
+    result = runner.invoke(args=["signups", "deliver-notices"])
+    assert "sent 1" in result.output
+    assert db.session.scalars(select(OutboxMessage.status)).one() is OutboxStatus.SENT
+    logged = " ".join(r.getMessage() for r in caplog.records)
+    assert h.mobile[:3] + "****" + h.mobile[7:] in logged and h.mobile not in logged
+
+
+def test_purge_keeps_counts_and_drops_who(runner, make, family):
+    program = make.program(min_age=3, max_age=12)
+    now = utcnow()
+    old = make.session(program=program, start=now - timedelta(days=400))
+    recent = make.session(program=program, start=now + timedelta(days=2))
+    h = family.household(old.room.community)
+    for s in (old, recent):
+        db.session.add(
+            Registration(
+                session_id=s.id,
+                household_id=h.id,
+                status=ops.RegistrationStatus.CONFIRMED,
+                seats=2,
+                attendees=[Attendee(member_id=m.id, kind=m.kind, age=6) for m in h.members],
+            )
+        )
+    db.session.add(
+        Notice(
+            household_id=h.id, kind=ops.NoticeKind.CONFIRMED, created_at=now - timedelta(days=400)
+        )
+    )
+    db.session.commit()
+    result = runner.invoke(args=["signups", "purge", "--months", "12"])
+    assert "1 registrations" in result.output
+    db.session.expire_all()
+    purged = db.session.scalars(select(Registration).where(Registration.session_id == old.id)).one()
+    kept = db.session.scalars(
+        select(Registration).where(Registration.session_id == recent.id)
+    ).one()
+    assert purged.household_id is None and purged.seats == 2
+    assert [a.member_id for a in purged.attendees] == [None, None]
+    assert sorted(a.kind.value for a in purged.attendees) == ["adult", "child"]
+    assert kept.household_id == h.id
+    assert db.session.scalar(select(func.count(Notice.id))) == 0
