@@ -270,7 +270,8 @@ def add_member(kind: str):
         member = accounts.add_member(household, _member_data(form, member_kind))
         db.session.commit()
         flash(_("%(name)s is added.", name=member.given_name), "success")
-        return redirect(safe_next_url(request.args.get("next")) or url_for("signups.home"))
+        # Back to the family page (to add more people); it leads on to where they came from.
+        return redirect(url_for("signups.home", next=safe_next_url(request.args.get("next"))))
     return render_template("signups/member_form.html", form=form, kind=member_kind, member=None)
 
 
