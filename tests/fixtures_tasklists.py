@@ -86,3 +86,19 @@ def login_household(client: FlaskClient, household) -> None:
 def children_of(household) -> list:
     db.session.refresh(household)
     return [m for m in household.members if m.is_child]
+
+
+def confirmed_registration(session, household, member):
+    """A confirmed registration of one member (built directly: no sign-up window to respect)."""
+    from readingroom.signups.models import Attendee, Registration, RegistrationStatus
+
+    registration = Registration(
+        session_id=session.id,
+        household_id=household.id,
+        status=RegistrationStatus.CONFIRMED,
+        seats=1,
+    )
+    registration.attendees.append(Attendee(member=member, kind=member.kind))
+    db.session.add(registration)
+    db.session.commit()
+    return registration

@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 from readingroom.extensions import db
 from readingroom.tasklists.models import ListStatus, ReadingLogEntry, TaskTick
 from readingroom.timeutil import beijing_today
-from tests.conftest import login
-from tests.fixtures_tasklists import children_of, login_household
+from tests.conftest import at, login
+from tests.fixtures_tasklists import children_of, confirmed_registration, login_household
 
 URL = "/family/tasklists"
 
@@ -338,23 +338,12 @@ def test_certificate_only_when_the_list_is_complete(client, lists, setup):
 
 
 def test_staff_check_in_ticks_the_visit_task_once(client, make, lists, family):
-    from readingroom.signups.models import Attendee, Registration, RegistrationStatus
-    from tests.conftest import at
-
     community = make.community()
     task_list = lists.task_list(community)
     household = family.household(community, children=(("小明", 6),))
     kid = children_of(household)[0]
     session = make.session(make.room(community), start=at(beijing_today(), 10))
-    registration = Registration(
-        session_id=session.id,
-        household_id=household.id,
-        status=RegistrationStatus.CONFIRMED,
-        seats=1,
-    )
-    registration.attendees.append(Attendee(member=kid, kind=kid.kind))
-    db.session.add(registration)
-    db.session.commit()
+    registration = confirmed_registration(session, household, kid)
     attendee_id = registration.attendees[0].id
 
     login(client, make.staff(community))

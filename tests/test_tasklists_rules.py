@@ -44,7 +44,7 @@ from readingroom.tasklists.operations import (
 from readingroom.tasklists.progress import progress
 from readingroom.timeutil import beijing_today
 from tests.conftest import at
-from tests.fixtures_tasklists import children_of
+from tests.fixtures_tasklists import children_of, confirmed_registration
 
 
 def tick_count(**where) -> int:
@@ -337,23 +337,14 @@ def test_check_in_ticks_nothing_when_no_list_applies(make, lists, family, case):
 
 def test_check_in_through_the_signups_operation(make, lists, family):
     """The real check-in (sign-ups) sends the signal: the visit task is ticked."""
-    from readingroom.signups.models import Attendee, Registration, RegistrationStatus
+    from readingroom.signups.operations import check_in
 
     community = make.community()
     lists.task_list(community)
     household = family.household(community)
     kid = children_of(household)[0]
     session = make.session(make.room(community), start=at(beijing_today(), 10))
-    registration = Registration(
-        session_id=session.id,
-        household_id=household.id,
-        status=RegistrationStatus.CONFIRMED,
-        seats=1,
-    )
-    registration.attendees.append(Attendee(member=kid, kind=kid.kind))
-    db.session.add(registration)
-    db.session.commit()
-    from readingroom.signups.operations import check_in
+    registration = confirmed_registration(session, household, kid)
 
     assert check_in(registration.attendees[0]) is True
     assert check_in(registration.attendees[0]) is False  # already in: no second signal

@@ -29,7 +29,6 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ..extensions import db
-from ..qr import qr_svg
 from ..signups.models import Household, Member
 from ..timeutil import beijing_today
 from .access import household_may_see, lists_for_community
@@ -44,7 +43,7 @@ from .operations import (
     untick_task,
 )
 from .progress import Progress, progress
-from .views import week_label
+from .views import render_printable, weeks_of
 
 bp = Blueprint("family_tasklists", __name__, url_prefix="/family/tasklists")
 
@@ -132,9 +131,8 @@ def _progress_of(task_list: TaskList, child: Member) -> tuple[Progress, dict[int
 
 
 def _weeks(task_list: TaskList) -> list[tuple[int, str, list[Task]]]:
-    tasks = task_list.counting_tasks
-    weeks = sorted({t.week for t in tasks})
-    return [(w, week_label(task_list, w), [t for t in tasks if t.week == w]) for w in weeks]
+    """Only the weeks that have tasks (a family needs no empty headings)."""
+    return [week for week in weeks_of(task_list) if week[2]]
 
 
 def _tick_form(task: Task, *, formdata: Any = None, tick: TaskTick | None = None) -> TickForm:
@@ -304,21 +302,15 @@ def delete_log(list_id: int, entry_id: int):
 def print_list(list_id: int):
     task_list = _load_list(list_id)
     child = _chosen_child(_children())
-    ticked: set[int] = set()
-    if child is not None:
-        ticked = set(_ticks(task_list, [child.id])[child.id])
-    url = url_for("family_tasklists.show", list_id=task_list.id, _external=True)
-    back = url_for("family_tasklists.show", list_id=task_list.id, child=child.id if child else None)
-    return render_template(
-        "tasklists/print.html",
-        task_list=task_list,
-        weeks=_weeks(task_list),
+    ticked = _ticks(task_list, [child.id])[child.id] if child is not None else {}
+    return render_printable(
+        task_list,
         child=child,
         community=_household().community,
-        ticked=ticked,
-        qr=qr_svg(url, label=_("QR code: the task list online")),
-        online_url=url,
-        back_url=back,
+        ticked=ticked.keys(),
+        back_url=url_for(
+            "family_tasklists.show", list_id=task_list.id, child=child.id if child else None
+        ),
     )
 
 

@@ -6,7 +6,9 @@ operation, commit once, flash, redirect.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date, datetime
+from typing import Any
 
 from babel.dates import format_date as babel_format_date
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
@@ -19,6 +21,7 @@ from wtforms import SelectChoice
 from ..auth.permissions import managed_communities, staff_required
 from ..extensions import db
 from ..i18n import current_language, localized
+from ..places.models import Community
 from ..qr import qr_svg
 from ..schedule.models import Program
 from ..timeutil import beijing_today, format_day, to_beijing
@@ -145,8 +148,10 @@ def _task_data(form: TaskForm) -> TaskData:
     )
 
 
-def _weeks(task_list: TaskList, tasks: list[Task]) -> list[tuple[int, str, list[Task]]]:
-    """(week, label, tasks) for every week of the period, and any week beyond it with tasks."""
+def weeks_of(task_list: TaskList) -> list[tuple[int, str, list[Task]]]:
+    """(week, label, counting tasks) for every week of the period, and any week beyond it
+    that has tasks (after the period was shortened)."""
+    tasks = task_list.counting_tasks
     last = max([task_list.week_count, *(t.week for t in tasks)])
     return [
         (w, week_label(task_list, w), [t for t in tasks if t.week == w]) for w in range(1, last + 1)
@@ -203,7 +208,7 @@ def detail(list_id: int):
     return render_template(
         "tasklists/detail.html",
         task_list=task_list,
-        weeks=_weeks(task_list, task_list.counting_tasks),
+        weeks=weeks_of(task_list),
         editable=can_edit(current_user, task_list),
         household_url=household_url(task_list),
     )
@@ -306,17 +311,29 @@ def copy(list_id: int):
 def print_blank(list_id: int):
     """A blank copy to hand out in the book room: boxes to tick by hand, QR code."""
     task_list = _load_list(list_id)
+    return render_printable(task_list, back_url=url_for("tasklists.detail", list_id=task_list.id))
+
+
+def render_printable(
+    task_list: TaskList,
+    *,
+    back_url: str,
+    child: Any = None,
+    community: Community | None = None,
+    ticked: Collection[int] = (),
+) -> str:
+    """The A4 list (blank for staff, a child's for a family) with a QR code to the list online."""
     url = household_url(task_list)
     return render_template(
         "tasklists/print.html",
         task_list=task_list,
-        weeks=_weeks(task_list, task_list.counting_tasks),
-        child=None,
-        community=None,
-        ticked=set(),
+        weeks=weeks_of(task_list),
+        child=child,
+        community=community,
+        ticked=set(ticked),
         qr=qr_svg(url, label=_("QR code: the task list online")),
         online_url=url,
-        back_url=url_for("tasklists.detail", list_id=task_list.id),
+        back_url=back_url,
     )
 
 
