@@ -362,3 +362,26 @@ def test_task_list_repr_and_week_helpers(lists):
     first, last = task_list.week_bounds(3)
     assert last == task_list.ends_on and (last - first).days == 6
     assert isinstance(task_list, TaskList)
+
+
+def test_demo_has_a_published_list_for_all_communities_and_ticks_once_households_exist(
+    demo, family
+):
+    from readingroom.places.models import Community
+    from readingroom.tasklists.demo import WINTER_TITLE, seed_tasklists
+
+    winter = db.session.scalars(select(TaskList).where(TaskList.title == WINTER_TITLE)).one()
+    assert winter.is_published and winter.all_communities
+    assert household_may_see(
+        winter, db.session.scalars(select(Community)).first().id, beijing_today()
+    )
+    for community in db.session.scalars(select(Community)):
+        family.household(community)
+    seed_tasklists(beijing_today())
+    db.session.commit()
+    made = tick_count()
+    assert made > 0
+    seed_tasklists(beijing_today())  # again: nothing more
+    db.session.commit()
+    assert tick_count() == made
+    assert db.session.scalar(select(func.count()).select_from(TaskList)) == 2
