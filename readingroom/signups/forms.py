@@ -256,7 +256,7 @@ class WalkInForm(FlaskForm):
         validators=[Length(max=40, message=_l("Keep the name under %(max)d characters."))],
     )
     adults = WholeNumberField(
-        _l("Adults"),
+        _l("Number of adults"),
         default=1,
         validators=[
             InputRequired(_l("Enter a number (0 if none).")),
@@ -264,7 +264,7 @@ class WalkInForm(FlaskForm):
         ],
     )
     children = WholeNumberField(
-        _l("Children"),
+        _l("Number of children"),
         default=0,
         validators=[
             InputRequired(_l("Enter a number (0 if none).")),
