@@ -190,13 +190,21 @@ def _feed_state_row(window_start: datetime) -> tuple:
     for listener in raw_query_listeners:
         listener(sql)
     connection = engine.raw_connection()
+    driver = connection.driver_connection
+    # One statement needs no transaction: in autocommit mode PostgreSQL is spared
+    # the BEGIN and the ROLLBACK round trips (SQLite connections are autocommit here).
+    switch = dialect.name == "postgresql" and not getattr(driver, "autocommit", True)
     try:
+        if switch:
+            driver.autocommit = True
         cursor = connection.cursor()
         cursor.execute(sql, parameters)
         row = cursor.fetchone()
         cursor.close()
     finally:
-        connection.close()  # back to the pool, which rolls back what the driver began
+        if switch:
+            driver.autocommit = False
+        connection.close()  # back to the pool
     return tuple(row)
 
 
