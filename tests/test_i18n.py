@@ -49,3 +49,18 @@ def test_every_domain_template_string_is_extracted():
     ids = {m.id for m in i18n_tool.extract("schedule") if m.id}
     assert "Check and save" in ids  # from templates/schedule/session_form.html
     assert "Choose at least one weekday." in ids  # from readingroom/schedule/forms.py
+
+
+def test_a_message_id_has_one_translation_across_domains():
+    """Catalogues are merged at run time, so a message id translated two ways in two
+    domains would show one domain the other's wording."""
+    seen: dict[str, tuple[str, str]] = {}
+    clashes = []
+    for domain in i18n_tool.domains():
+        for message in i18n_tool.load(domain, "zh"):
+            if not isinstance(message.id, str) or not message.id or not message.string:
+                continue
+            if message.id in seen and seen[message.id][1] != message.string:
+                clashes.append((message.id, seen[message.id], (domain, message.string)))
+            seen.setdefault(message.id, (domain, message.string))
+    assert not clashes, clashes[:5]
