@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 VENV=${VENV:-.venv}
 PY="$VENV/bin/python"
-CHECK=../shared/tools/check_ics/check_ics
+CHECK=${CHECK_ICS:-../shared/tools/check_ics/check_ics}
 
 work=$(mktemp -d)
 server=""
@@ -92,8 +92,9 @@ pids=()
 n=0
 for path in "${paths[@]}"; do
   n=$((n + 1))
-  ( "$CHECK" --url "$base$path" --from "$from" --to "$to" >"$work/check-$n.out" 2>&1
-    echo $? >"$work/check-$n.rc" ) &
+  ( status=0
+    "$CHECK" --url "$base$path" --from "$from" --to "$to" >"$work/check-$n.out" 2>&1 || status=$?
+    echo "$status" >"$work/check-$n.rc" ) &
   pids+=($!)
   if [ $((n % 2)) -eq 0 ]; then wait "${pids[@]}"; pids=(); fi
 done
