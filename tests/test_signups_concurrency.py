@@ -359,6 +359,15 @@ def _run_scenario(uri: str, tmp_path: Path, *, unlocked: bool) -> dict:
         assert sorted(promoted) == sorted(head_of_queue), "promotion skipped the queue order"
         assert state["taken"] == CAPACITY
         assert len(state["waiting"]) == FAMILIES - CAPACITY - CANCELLING
+        # every change that matters left exactly one notice, each queued in the outbox:
+        # 64 confirmed/waiting + 5 cancelled + 5 promoted
+        engine = create_engine(uri)
+        with engine.connect() as conn:
+            notices = conn.execute(text("SELECT count(*) FROM household_notice")).scalar_one()
+            queued = conn.execute(text("SELECT count(*) FROM notice_outbox")).scalar_one()
+        engine.dispose()
+        report["notices"] = notices
+        assert notices == queued == FAMILIES + 2 * CANCELLING
     return report
 
 
