@@ -67,3 +67,32 @@ def test_purge_keeps_counts_and_drops_who(runner, make, family):
     assert sorted(a.kind.value for a in purged.attendees) == ["adult", "child"]
     assert kept.household_id == h.id
     assert db.session.scalar(select(func.count(Notice.id))) == 0
+
+
+class Recorder:
+    def __init__(self):
+        self.sent = []
+
+    def send(self, message):
+        self.sent.append(message)
+
+
+def test_notices_go_out_right_after_the_response_also_for_schedule_changes(
+    app, client, make, family
+):
+    from .conftest import login
+
+    s = make.session(program=make.program(min_age=3, max_age=12))
+    h = family.household(s.room.community)
+    ops.sign_up(s.id, h.id, member_ids(h))
+    db.session.commit()
+    recorder = app.extensions["signups_sender"] = Recorder()
+    login(client, make.staff(s.room.community))
+    response = client.post(f"/staff/sessions/{s.id}/cancel", data={"reason": "停电"})
+    assert response.status_code == 302
+    response.close()  # the server closes the response once it is sent
+    db.session.rollback()
+    bodies = [m.body for m in recorder.sent]
+    assert any("停电" in body for body in bodies)  # the cancellation, with its reason
+    statuses = db.session.scalars(select(OutboxMessage.status)).all()
+    assert statuses == [OutboxStatus.SENT, OutboxStatus.SENT]

@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Any, Protocol
 
-from flask import Flask, after_this_request, current_app, g, has_request_context, request, url_for
+from flask import Flask, Response, current_app, g, has_request_context, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -281,17 +281,18 @@ def deliver_pending(
     return report
 
 
-def deliver_after_response() -> None:
-    """If this request queued notices, try to send them once the response has gone out."""
-    if not g.get("signups_notices_queued") or not current_app.config["NOTICE_DELIVER_INLINE"]:
-        return
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    base_url = app.config.get("PUBLIC_BASE_URL") or request.host_url
-
-    @after_this_request
-    def _hook(response):
+def deliver_after_response(response: Response) -> Response:
+    """After any request that queued notices (sign-ups, and the schedule's changes through
+    the signal receivers), try to send them once the response has gone out."""
+    if (
+        g.get("signups_notices_queued")
+        and current_app.config["NOTICE_DELIVER_INLINE"]
+        and response.status_code < 400
+    ):
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        base_url = app.config.get("PUBLIC_BASE_URL") or request.host_url
         response.call_on_close(lambda: _deliver_quietly(app, base_url))
-        return response
+    return response
 
 
 def _deliver_quietly(app: Flask, base_url: str) -> None:

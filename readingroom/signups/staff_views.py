@@ -18,7 +18,7 @@ from ..places.models import Room
 from ..qr import qr_svg
 from ..schedule.models import ReadingSession
 from ..timeutil import utcnow
-from . import accounts, notices
+from . import accounts
 from . import operations as ops
 from .forms import ActionForm, CapacityForm, HouseholdSearchForm, StaffCancelForm, WalkInForm
 from .models import (
@@ -135,7 +135,6 @@ def capacity(session_id: int):
         else:
             count = len(promoted)
             db.session.commit()
-            notices.deliver_after_response()
             flash(
                 _(
                     "Capacity saved. %(count)d registration(s) moved up from the waiting list.",
@@ -161,7 +160,6 @@ def cancel_registration(registration_id: int):
             form.reason.errors = [*form.reason.errors, *exc.messages]
         else:
             db.session.commit()
-            notices.deliver_after_response()
             flash(_("Registration cancelled; the family is told."), "success")
             return _to_roster(session_id)
         registration = db.session.get(Registration, registration_id)

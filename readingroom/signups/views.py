@@ -68,6 +68,7 @@ def _setup(state) -> None:
     login_manager.blueprint_login_views["signups"] = "signups.login"
     app.jinja_env.globals["signup_panel"] = panel_for
     app.jinja_env.globals["public_session_url"] = public_session_url
+    app.after_request(notices.deliver_after_response)
 
 
 def household_required(view: F) -> F:
@@ -343,7 +344,6 @@ def signup(session_id: int):
             else:
                 message = _("Your registration is changed.")
             db.session.commit()
-            notices.deliver_after_response()
             flash(message, "success")
             return redirect(url_for("signups.registration", registration_id=registration_id))
     panel = panel_for(s)
@@ -425,7 +425,6 @@ def _do_cancel(registration: Registration, by: CancelledBy, done_url: str):
             flash(message, "error")
         return redirect(done_url)
     db.session.commit()
-    notices.deliver_after_response()
     title = db.session.get(ReadingSession, session_id).title
     flash(_("Your registration for “%(title)s” is cancelled.", title=title), "success")
     return redirect(done_url)
