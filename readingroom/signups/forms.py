@@ -23,6 +23,10 @@ from .phones import is_mobile, normalise_mobile
 
 MAX_CAPACITY = 500
 OLDEST = 120  # years
+CONSENT_LABEL = _l(
+    "I agree that my children's given names and birth year and month are kept "
+    "as the privacy notice describes."
+)
 
 
 class MobileField(StringField):
@@ -92,12 +96,7 @@ class RegisterForm(NewPasswordMixin, FlaskForm):
     )
     mobile = _mobile_field()
     community = IdSelectField(_l("Your community"))
-    consent = BooleanField(
-        _l(
-            "I agree that my children's given names and birth year and month are kept "
-            "as the privacy notice describes."
-        )
-    )
+    consent = BooleanField(CONSENT_LABEL)
 
     def validate_mobile(self, field):
         if field.data and household_by_mobile(field.data) is not None:
@@ -136,11 +135,7 @@ class ResetPasswordForm(NewPasswordMixin, FlaskForm):
 
 class ConsentForm(FlaskForm):
     consent = BooleanField(
-        _l(
-            "I agree that my children's given names and birth year and month are kept "
-            "as the privacy notice describes."
-        ),
-        validators=[InputRequired(_l("Tick the box to agree, or go back."))],
+        CONSENT_LABEL, validators=[InputRequired(_l("Tick the box to agree, or go back."))]
     )
 
 
