@@ -55,7 +55,7 @@ def test_roster_shows_people_ages_and_masked_numbers_only(client, desk):
     assert "小明" in html and "小红" in html and "小刚" in html  # waiting list too
     assert "Seats taken: 4 of 4" in html
     assert "Waiting: 1 families" in html
-    assert html.count("/phone\"") == 3  # a "show number" button per family
+    assert html.count('/phone"') == 3  # a "show number" button per family
 
 
 def test_showing_a_number_is_a_logged_post(client, desk):
