@@ -23,6 +23,7 @@ from .schedule.operations import (
     series_data,
     update_session,
 )
+from .signups.demo import seed_household_activity, seed_households
 from .tasklists.demo import seed_tasklists
 from .timeutil import beijing_today, from_beijing, to_beijing
 
@@ -289,9 +290,12 @@ def seed_demo(today: date | None = None) -> str:
         db.session.add(session)
         created.append(session)
     db.session.flush()
+    families = seed_households(today)  # demo families and their sign-ups (commits)
     seed_tasklists(today)  # family reading task lists (with ticks when households exist)
+    seed_household_activity(today)  # a check-in ticks a "visit" task; needs the lists
     return (
         f"Demo data loaded: {len(communities)} communities, {len(rooms)} book rooms, "
-        f"{len(series_list)} series, {len(created)} sessions. "
-        f"Staff logins admin / yaozhuang / sunzhuang / donghe, password {DEMO_PASSWORD}."
+        f"{len(series_list)} series, {len(created)} sessions. {families} "
+        f"Staff logins admin / yaozhuang / sunzhuang / donghe; family logins "
+        f"13800000001-13800000006; password {DEMO_PASSWORD}."
     )

@@ -15,6 +15,7 @@ from readingroom.auth.models import Role, StaffUser
 from readingroom.extensions import db
 from readingroom.places.models import Community, Room
 from readingroom.schedule.models import Program, ReadingSession, Series, SessionStatus
+from readingroom.signups.models import Household, Registration
 
 from .conftest import TEST_DATABASE_URL, base_config
 
@@ -94,12 +95,14 @@ def _count(model) -> int:
 def test_seed_demo_is_idempotent(app, runner):
     first = runner.invoke(args=["seed-demo"])
     assert first.exit_code == 0, first.output
-    counts = {m: _count(m) for m in (Community, Room, Program, StaffUser, Series, ReadingSession)}
+    models = (Community, Room, Program, StaffUser, Series, ReadingSession, Household, Registration)
+    counts = {m: _count(m) for m in models}
     second = runner.invoke(args=["seed-demo"])
     assert second.exit_code == 0, second.output
     assert "nothing added" in second.output
     assert {m: _count(m) for m in counts} == counts
     assert counts[Community] == 3 and counts[Room] == 4 and counts[Program] == 3
+    assert counts[Household] == 6 and "13800000001" in first.output
     slugs = set(db.session.scalars(select(Room.slug)))
     assert {"yaozhuang-peony", "sunzhuang-academy", "donghe-academy", "xinhua-bookstore"} == slugs
     assert set(db.session.scalars(select(Program.slug))) == {
