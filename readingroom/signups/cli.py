@@ -12,8 +12,9 @@ from sqlalchemy import delete, select, update
 from ..extensions import db
 from ..schedule.models import ReadingSession
 from ..timeutil import utcnow
-from .models import Attendee, Notice, PhoneReveal, Registration
+from .models import Notice, PhoneReveal, Registration
 from .notices import deliver_pending
+from .privacy import anonymise_registrations
 
 
 def purge_before(cutoff) -> dict[str, int]:
@@ -21,22 +22,17 @@ def purge_before(cutoff) -> dict[str, int]:
     (status, seats, each person's kind and age); notices and number look-ups go. Flushes."""
     old_sessions = select(ReadingSession.id).where(ReadingSession.ends_at < cutoff)
     old_registrations = select(Registration.id).where(Registration.session_id.in_(old_sessions))
-    attendees = db.session.execute(
-        update(Attendee)
-        .where(Attendee.registration_id.in_(old_registrations), Attendee.member_id.is_not(None))
-        .values(member_id=None)
-    ).rowcount
-    registrations = db.session.execute(
+    registrations, attendees = anonymise_registrations(old_registrations, now=utcnow())
+    # Walk-ins have no household, but staff may have typed a name for them.
+    db.session.execute(
         update(Registration)
-        .where(Registration.id.in_(old_registrations), Registration.household_id.is_not(None))
-        .values(
-            household_id=None,
-            walk_in_name="",
-            cancel_reason="",
-            cancel_nonce=None,
-            cancel_token_digest=None,
+        .where(
+            Registration.id.in_(old_registrations),
+            Registration.household_id.is_(None),
+            Registration.walk_in_name != "",
         )
-    ).rowcount
+        .values(walk_in_name="")
+    )
     notices = db.session.execute(delete(Notice).where(Notice.created_at < cutoff)).rowcount
     reveals = db.session.execute(
         delete(PhoneReveal).where(PhoneReveal.revealed_at < cutoff)

@@ -292,3 +292,9 @@ class HouseholdSearchForm(FlaskForm):
         csrf = False  # a GET search changes nothing
 
     mobile = _mobile_field(_l("Full mobile number of the guardian"))
+
+
+class DeleteAccountForm(FlaskForm):
+    """Deleting the family account asks for the password again (checked by the view)."""
+
+    password = LoginForm.password

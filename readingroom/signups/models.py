@@ -201,6 +201,9 @@ class Registration(TimestampMixin, db.Model):
     # The cancellation link (no login): nonce + digest, as for the household feed.
     cancel_nonce: Mapped[str | None] = mapped_column(String(64))
     cancel_token_digest: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # When the household was cut loose (old registrations purged, or the family deleted
+    # its account): seats, attendance, ages and statuses stay for the figures; who goes.
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     session: Mapped[ReadingSession] = relationship()
     household: Mapped[Household | None] = relationship()
@@ -224,7 +227,11 @@ class Registration(TimestampMixin, db.Model):
 
     @property
     def is_walk_in(self) -> bool:
-        return self.household_id is None
+        return self.household_id is None and self.anonymised_at is None
+
+    @property
+    def is_anonymised(self) -> bool:
+        return self.anonymised_at is not None
 
     def __repr__(self) -> str:
         return (

@@ -40,8 +40,10 @@ from .eligibility import (
     session_day,
 )
 from .models import (
+    LIVE_STATUSES,
     Attendee,
     CancelledBy,
+    Household,
     Member,
     MemberKind,
     NoticeKind,
@@ -363,7 +365,18 @@ def cancel_registration(
         raise LookupError(f"no registration {registration_id}")
     session = _lock(session_id)
     registration = db.session.get(Registration, registration_id, populate_existing=True)
-    now = now or utcnow()
+    return _cancel_locked(session, registration, by=by, reason=reason, now=now or utcnow())
+
+
+def _cancel_locked(
+    session: ReadingSession,
+    registration: Registration,
+    *,
+    by: CancelledBy,
+    reason: str,
+    now: datetime,
+) -> tuple[Registration, list[Registration]]:
+    """The cancellation itself; the caller holds the session's lock."""
     if not registration.is_live:
         raise SignupError(_("This registration is already cancelled."))
     if session.status is not SessionStatus.SCHEDULED:
@@ -385,6 +398,58 @@ def cancel_registration(
             detail=registration.cancel_reason,
         )
     return registration, _promote(session, now)
+
+
+def cancel_upcoming_of_household(
+    household_id: int, *, now: datetime | None = None
+) -> tuple[list[Registration], list[Registration]]:
+    """Cancel every live registration of a household for sessions that have not started
+    (it is deleting its account), promoting from each waiting list at once.
+
+    One transaction: it locks the household's row first (a sign-up of the same
+    family, which must reference that row, waits or fails), then the sessions
+    concerned in id order, then cancels as the family would. Registrations of
+    sessions under way, over or cancelled are left as they are. Returns the
+    cancelled registrations and the ones promoted into the freed seats.
+    """
+    if lock_row(Household, household_id) is None:
+        raise LookupError(f"no household {household_id}")
+    now = now or utcnow()
+    upcoming = (
+        select(Registration.id, Registration.session_id)
+        .join(ReadingSession, ReadingSession.id == Registration.session_id)
+        .where(
+            Registration.household_id == household_id,
+            Registration.status.in_(LIVE_STATUSES),
+            ReadingSession.status == SessionStatus.SCHEDULED,
+            ReadingSession.starts_at > now,
+        )
+        .order_by(Registration.session_id, Registration.id)
+    )
+    rows = db.session.execute(upcoming).all()
+    if not rows:
+        return [], []
+    locked = select(ReadingSession).where(ReadingSession.id.in_({r.session_id for r in rows}))
+    sessions = {
+        s.id: s
+        for s in db.session.scalars(
+            locked.order_by(ReadingSession.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    }
+    cancelled: list[Registration] = []
+    promoted: list[Registration] = []
+    for registration_id, session_id in rows:
+        registration = db.session.get(Registration, registration_id, populate_existing=True)
+        if not registration.is_live:  # staff cancelled it before we held the lock
+            continue
+        done, moved_up = _cancel_locked(
+            sessions[session_id], registration, by=CancelledBy.HOUSEHOLD, reason="", now=now
+        )
+        cancelled.append(done)
+        promoted.extend(moved_up)
+    return cancelled, promoted
 
 
 def change_capacity(
@@ -499,7 +564,7 @@ def undo_check_in(attendee: Attendee) -> None:
 def mark_no_show(registration: Registration, *, now: datetime | None = None) -> None:
     """A confirmed family that did not come (counts towards the no-show block)."""
     now = now or utcnow()
-    if registration.is_walk_in or not registration.is_confirmed:
+    if registration.household_id is None or not registration.is_confirmed:
         raise SignupError(_("Only confirmed families can be marked as no-show."))
     if now < registration.session.starts_at:
         raise SignupError(_("A no-show can be marked once the session has started."))

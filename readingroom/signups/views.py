@@ -7,6 +7,7 @@ anything; cancelling by link opens a confirmation page and cancels on POST.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
@@ -31,15 +32,17 @@ from ..extensions import db, limiter, login_manager
 from ..places.models import Community
 from ..schedule.models import ReadingSession
 from ..security import safe_next_url
-from ..timeutil import utcnow
+from ..timeutil import to_beijing, utcnow
 from . import accounts, notices
 from . import operations as ops
+from . import privacy as our_data
 from .cli import register_commands
 from .forms import (
     ActionForm,
     AdultForm,
     ChildForm,
     ConsentForm,
+    DeleteAccountForm,
     LoginForm,
     RegisterForm,
     ResetPasswordForm,
@@ -507,3 +510,70 @@ def household_feed(token: str):
     if household is None:
         abort(404)
     return household_calendar(household)
+
+
+# --- our data: read, download, delete (PRODUCT.md "Privacy") ---------------------------------
+
+
+@bp.get("/family/data")
+@household_required
+def my_data():
+    data = our_data.household_data(_household())
+    return render_template(
+        "signups/my_data.html", data=data, text=notices.notice_text, now=utcnow()
+    )
+
+
+@bp.get("/family/data.json")
+@household_required
+def my_data_json():
+    now = utcnow()
+    body = json.dumps(
+        our_data.as_json(our_data.household_data(_household()), now=now),
+        ensure_ascii=False,
+        indent=2,
+    )
+    response = current_app.response_class(body, mimetype="application/json")
+    filename = f"binhe-family-data-{to_beijing(now):%Y-%m-%d}.json"
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _household_key() -> str:
+    """Wrong passwords on the delete page count against the account, as at login."""
+    mobile = getattr(current_user, "mobile", None) if current_user else None
+    return "household:" + (mobile or address_key())
+
+
+@bp.route("/family/delete", methods=["GET", "POST"])
+@limiter.limit(
+    _login_limit_account,
+    methods=["POST"],
+    key_func=_household_key,
+    deduct_when=failed_login,
+    scope="family-login-account",
+)
+@household_required
+def delete_account():
+    household = _household()
+    form = DeleteAccountForm()
+    if form.validate_on_submit():
+        if household.check_password(form.password.data):
+            name = household.guardian_name
+            our_data.delete_household(household.id)
+            db.session.commit()
+            logout_user()
+            flash(
+                _(
+                    "Goodbye, %(name)s. Your family account and your personal data are "
+                    "deleted; only anonymous counts stay.",
+                    name=name,
+                ),
+                "success",
+            )
+            return redirect(url_for("calendars.index"))
+        form.password.errors.append(_("The password is wrong. Nothing was deleted."))
+    upcoming = our_data.upcoming_registrations(household.id)
+    status = 422 if form.errors else 200
+    return render_template("signups/delete_account.html", form=form, upcoming=upcoming), status
