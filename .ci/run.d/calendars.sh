@@ -2,7 +2,7 @@
 # Calendars: serve the demo data with gunicorn (two workers, a throw-away SQLite
 # database) and check every kind of feed with ../shared/tools/check_ics: the
 # whole-site feed, a community, a room, a strand, a filtered feed, single
-# sessions (a moved and a cancelled one too), the same over HTTP (--url:
+# sessions (a moved and a cancelled one too), demo families' private feeds, the same over HTTP (--url:
 # Content-Type, ETag/Last-Modified, 304), and UID/SEQUENCE stability across an
 # edit (--previous). Exits non-zero on any finding of level ERROR.
 set -euo pipefail
@@ -72,6 +72,21 @@ paths=(
   "/feeds/all.ics?community=yaozhuang&program=parent-child&age=5"
 )
 for id in "${session_ids[@]}"; do paths+=("/sessions/$id.ics"); done
+
+# The demo families' private feeds (their confirmed and waitlisted sessions).
+read -r -a household_paths <<<"$("$PY" - <<'EOF'
+from readingroom import create_app
+from readingroom.extensions import db
+from readingroom.signups.accounts import feed_token
+from readingroom.signups.models import Household
+app = create_app()
+with app.app_context():
+    tokens = [feed_token(h) for h in db.session.scalars(db.select(Household).order_by(Household.id))]
+    print(" ".join(f"/feeds/household/{t}.ics" for t in tokens[:3] if t))
+EOF
+)"
+[ "${#household_paths[@]}" -ge 1 ] || { echo "calendars: demo data has no household feed"; exit 1; }
+paths+=("${household_paths[@]}")
 
 failed=0
 report() {  # report LABEL OUTPUT-FILE STATUS
