@@ -31,6 +31,9 @@ class DefaultConfig:
 
     # Calendars: the domain part of every event UID; fixed for the life of the data.
     ICAL_UID_DOMAIN = "readingroom.binhe.dingtao"
+    # PostgreSQL: each process listens for the database's change notifications and answers
+    # feed requests and 304s without a query while nothing changed (calendars/changes.py).
+    FEED_LISTEN = True
 
     SQLALCHEMY_RECORD_QUERIES = False
 

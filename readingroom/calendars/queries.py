@@ -23,6 +23,7 @@ from ..places.models import Community, Room
 from ..schedule.models import Program, ReadingSession
 from ..schedule.occupancy import Occupancy, occupancy
 from ..timeutil import BEIJING, to_beijing
+from .changes import reuse
 from .ical import FEED_WINDOW_DAYS, feed_window_start
 
 
@@ -217,7 +218,15 @@ def feed_state(today: date) -> FeedState:
     strands catches that with one cheap query, at the price of refreshing
     every feed when any session changes. The window moves every day: the
     moment the most recent session left the window counts as a change too.
+
+    On PostgreSQL the query runs only when the database has announced a
+    change since the last one (or the listener cannot vouch that it would
+    have heard of one): see :mod:`.changes`.
     """
+    return reuse(("feed_state", today), lambda: _compute_feed_state(today))
+
+
+def _compute_feed_state(today: date) -> FeedState:
     window_start = feed_window_start(today)
     row = _feed_state_row(window_start)
     session_count, session_updated, last_dropped, room_count, room_updated = row[:5]
