@@ -574,7 +574,11 @@ def test_gunicorn_workers_give_the_new_etag_right_after_an_edit_in_another_worke
             assert cancel.status_code == 302, cancel.text[-500:]
             edited = time.monotonic()
             editor = cancel.headers["X-Worker"]
-            while len({a[0] for a in answers}) < WORKERS or len(answers) < 30:
+            while (
+                len({a[0] for a in answers}) < WORKERS
+                or len(answers) < 30
+                or time.monotonic() - edited < 0.3
+            ):
                 worker, response = get({"If-None-Match": etag})
                 answers.append(
                     (
@@ -584,12 +588,16 @@ def test_gunicorn_workers_give_the_new_etag_right_after_an_edit_in_another_worke
                         time.monotonic() - edited,
                     )
                 )
-                assert len(answers) < 300, answers
-            stale = [a for a in answers if a[1] != 200]
+                assert len(answers) < 3000, answers[:20]
+            # A notification takes ~0.1 ms (a few ms on a loaded machine) to reach the
+            # other workers: an answer in the first 50 ms may still be the old one.
+            stale = [a for a in answers if a[1] != 200 and a[3] > 0.05]
             assert not stale, (editor, stale)
-            assert len({a[2] for a in answers}) == 1  # one new ETag, the same in every worker
+            fresh = [a for a in answers if a[1] == 200]
+            assert len({a[2] for a in fresh}) == 1  # one new ETag, the same in every worker
+            assert {a[0] for a in fresh} == {a[0] for a in answers}
             assert {a[0] for a in answers} - {editor}  # workers other than the editor too
-            new = answers[0][2]
+            new = fresh[0][2]
             for _ in range(20):
                 worker, response = get({"If-None-Match": new})
                 assert response.status_code == 304
