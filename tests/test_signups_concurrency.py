@@ -17,13 +17,7 @@ from __future__ import annotations
 
 import os
 import re
-import socket
-import subprocess
-import sys
 import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -31,7 +25,6 @@ from pathlib import Path
 import pytest
 import requests
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from readingroom import create_app
 from readingroom.extensions import db
@@ -40,6 +33,7 @@ from readingroom.schedule.models import Program, ReadingSession
 from readingroom.signups.models import AdultRole, Household, Member, MemberKind
 from readingroom.timeutil import utcnow
 from tests.conftest import PASSWORD, PASSWORD_HASH
+from tests.servers import gunicorn, scratch_postgres
 
 pytestmark = pytest.mark.slow
 
@@ -47,7 +41,6 @@ FAMILIES = 64
 CAPACITY = 10
 CANCELLING = 5
 WORKERS, THREADS = 4, 4
-GUNICORN = Path(sys.executable).with_name("gunicorn")
 CSRF = re.compile(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"')
 
 UNLOCKED_HOOK = '''
@@ -61,28 +54,6 @@ def post_fork(server, worker):
 
     operations.lock_row = read_without_lock
 '''
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextmanager
-def _postgres_scratch() -> Iterator[str]:
-    base = make_url(os.environ["TEST_DATABASE_URL"])
-    name = f"rr_sign_conc_{os.getpid()}"
-    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @dataclass
@@ -134,56 +105,21 @@ def _seed(uri: str) -> Seeded:
     return seeded
 
 
-@contextmanager
-def _gunicorn(uri: str, tmp_path: Path, *, unlocked: bool) -> Iterator[str]:
-    port = _free_port()
+def _gunicorn(uri: str, tmp_path: Path, *, unlocked: bool):
     config = {
         "SQLALCHEMY_DATABASE_URI": uri,
         "SECRET_KEY": "concurrency-test",
         "RATELIMIT_ENABLED": False,  # 64 logins from one address in a second is the point here
         "NOTICE_DELIVER_INLINE": True,
     }
-    args = [
-        str(GUNICORN),
-        "--workers",
-        str(WORKERS),
-        "--threads",
-        str(THREADS),
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--timeout",
-        "60",
-    ]
-    if unlocked:
-        hook = tmp_path / "unlocked_hook.py"
-        hook.write_text(UNLOCKED_HOOK)
-        args += ["--config", f"python:{hook.stem}"]
-    args.append(f"readingroom:create_app({config!r})")
-    log = (tmp_path / "gunicorn.log").open("w")
-    env = {**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
-    proc = subprocess.Popen(
-        args, stdout=log, stderr=subprocess.STDOUT, cwd=Path(__file__).parents[1], env=env
+    return gunicorn(
+        config,
+        tmp_path,
+        workers=WORKERS,
+        threads=THREADS,
+        ready="/family/login",
+        hook=UNLOCKED_HOOK if unlocked else None,
     )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if requests.get(f"{base}/family/login", timeout=10).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass  # not listening yet, or the workers are still starting
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError((tmp_path / "gunicorn.log").read_text()[-3000:])
-            time.sleep(0.3)
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 def _token(html: str) -> str:
@@ -385,6 +321,6 @@ def test_sqlite_under_gunicorn(tmp_path, unlocked):
 @pytest.mark.postgres
 @pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"), reason="needs TEST_DATABASE_URL")
 def test_postgres_under_gunicorn(tmp_path, unlocked):
-    with _postgres_scratch() as uri:
+    with scratch_postgres("rr_sign_conc") as uri:
         report = _run_scenario(uri, tmp_path, unlocked=unlocked)
     print("postgres", report)
