@@ -31,6 +31,7 @@ from wtforms.validators import (
 from ..formutil import SLUG, CheckboxesField, IdSelectField, WholeNumberField
 from ..signups.window import SeriesWindowFields, SessionWindowFields
 from ..timeutil import weekday_name
+from .models import COLOUR_PATTERN
 from .recurrence import MAX_OCCURRENCES, RecurrenceError, expand_weekly
 
 MAX_CAPACITY = 500
@@ -195,7 +196,7 @@ class ProgramForm(FlaskForm):
         _l("Colour"),
         validators=[
             DataRequired(_l("Choose a colour.")),
-            Regexp(r"^#[0-9a-fA-F]{6}$", message=_l("Use a colour like #c0392b.")),
+            Regexp(f"^{COLOUR_PATTERN.pattern}$", message=_l("Use a colour like #c0392b.")),
         ],
     )
     description = TextAreaField(_l("Description"), validators=[Length(max=2000)])

@@ -8,6 +8,7 @@ or cancelled on its own.
 from __future__ import annotations
 
 import enum
+import re
 from datetime import date, datetime, time
 
 from flask import current_app
@@ -18,6 +19,9 @@ from ..database import UTCDateTime
 from ..extensions import db
 from ..models_base import TimestampMixin, str_enum
 from ..places.models import Room
+
+#: A strand's colour, as ``#rrggbb`` (checked by the form, and again before it goes into CSS).
+COLOUR_PATTERN = re.compile(r"#[0-9a-fA-F]{6}")
 
 
 class Program(TimestampMixin, db.Model):
