@@ -67,34 +67,50 @@ def kind_choices() -> list[SelectChoice]:
     return [SelectChoice(kind.value, label) for kind, label in KIND_LABELS.items()]
 
 
-def _check_period(form: Any, starts_on: DateField, ends_on: DateField) -> bool:
-    """Shared period checks: order, length, sensible years, long enough for the tasks."""
-    ok = True
-    for field in (starts_on, ends_on):
-        if field.data and not 2000 <= field.data.year <= 2100:
-            field.errors.append(_l("Enter a date between 2000 and 2100."))
-            ok = False
-    first, last = starts_on.data, ends_on.data
-    if ok and first and last:
-        if last < first:
-            ends_on.errors.append(_l("The last day must not be before the first."))
-            ok = False
-        elif (last - first).days + 1 > MAX_PERIOD_DAYS:
-            ends_on.errors.append(_l("A task list can run for one year at most."))
-            ok = False
-        elif weeks_in_period(first, last) < getattr(form, "min_weeks", 0):
-            ends_on.errors.append(
-                _l(
-                    "The tasks run over %(weeks)d weeks; the period must cover at least "
-                    "%(weeks)d weeks.",
-                    weeks=form.min_weeks,
+class _PeriodForm(FlaskForm):
+    """A first and last day (week 1 starts on the first), checked together."""
+
+    starts_on = DateField(
+        _l("First day"), validators=[InputRequired(_l("Enter the first day of the period."))]
+    )
+    ends_on = DateField(
+        _l("Last day"), validators=[InputRequired(_l("Enter the last day of the period."))]
+    )
+
+    min_weeks = 0  # set by the view: the weeks the list's tasks already run over
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        return self._check_period() and ok
+
+    def _check_period(self) -> bool:
+        """Order, length, sensible years, long enough for the tasks."""
+        ok = True
+        for field in (self.starts_on, self.ends_on):
+            if field.data and not 2000 <= field.data.year <= 2100:
+                field.errors.append(_l("Enter a date between 2000 and 2100."))
+                ok = False
+        first, last = self.starts_on.data, self.ends_on.data
+        if ok and first and last:
+            if last < first:
+                self.ends_on.errors.append(_l("The last day must not be before the first."))
+                ok = False
+            elif (last - first).days + 1 > MAX_PERIOD_DAYS:
+                self.ends_on.errors.append(_l("A task list can run for one year at most."))
+                ok = False
+            elif weeks_in_period(first, last) < self.min_weeks:
+                self.ends_on.errors.append(
+                    _l(
+                        "The tasks run over %(weeks)d weeks; the period must cover at least "
+                        "%(weeks)d weeks.",
+                        weeks=self.min_weeks,
+                    )
                 )
-            )
-            ok = False
-    return ok
+                ok = False
+        return ok
 
 
-class TaskListForm(FlaskForm):
+class TaskListForm(_PeriodForm):
     title = StringField(
         _l("Name of the list"),
         validators=[
@@ -105,19 +121,11 @@ class TaskListForm(FlaskForm):
     program = IdSelectField(_l("Strand"))
     all_communities = BooleanField(_l("For all communities"))
     communities = CommunityBoxes(_l("For communities"))
-    starts_on = DateField(
-        _l("First day"), validators=[InputRequired(_l("Enter the first day of the period."))]
-    )
-    ends_on = DateField(
-        _l("Last day"), validators=[InputRequired(_l("Enter the last day of the period."))]
-    )
     description = TextAreaField(
         _l("A word to families"),
         description=_l("Shown at the top of the list and on the printed copy."),
         validators=[Length(max=2000, message=_l("Keep it under %(max)d characters."))],
     )
-
-    min_weeks = 0  # set by the view when editing a list that already has tasks
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
@@ -125,7 +133,7 @@ class TaskListForm(FlaskForm):
         if not everyone and not self.communities.data and not self.communities.errors:
             self.communities.errors.append(_l("Choose at least one community."))
             ok = False
-        return _check_period(self, self.starts_on, self.ends_on) and ok
+        return ok
 
 
 class TaskForm(FlaskForm):
@@ -182,7 +190,7 @@ class TaskForm(FlaskForm):
         return ok
 
 
-class CopyForm(FlaskForm):
+class CopyForm(_PeriodForm):
     title = StringField(
         _l("Title of the copy"),
         validators=[
@@ -190,18 +198,6 @@ class CopyForm(FlaskForm):
             Length(max=120, message=_l("Keep it under %(max)d characters.")),
         ],
     )
-    starts_on = DateField(
-        _l("First day"), validators=[InputRequired(_l("Enter the first day of the period."))]
-    )
-    ends_on = DateField(
-        _l("Last day"), validators=[InputRequired(_l("Enter the last day of the period."))]
-    )
-
-    min_weeks = 0
-
-    def validate(self, extra_validators=None) -> bool:
-        ok = super().validate(extra_validators)
-        return _check_period(self, self.starts_on, self.ends_on) and ok
 
 
 class TickForm(FlaskForm):
