@@ -29,6 +29,7 @@ from readingroom.tasklists.models import (
 )
 from readingroom.tasklists.operations import (
     ListData,
+    TaskData,
     TaskListError,
     TickDetails,
     add_log_entry,
@@ -197,6 +198,9 @@ def test_period_cannot_shrink_below_the_tasks_weeks(lists):
 
 def test_copy_takes_counting_tasks_and_no_ticks(lists, family):
     source = lists.task_list()
+    book = source.tasks[0]
+    book.description, book.book_title, book.book_author = "睡前读", "团圆", "余丽琼"
+    book.book_isbn = "9780306406157"
     kid = children_of(family.household(source.communities[0]))[0]
     for task in source.tasks:
         tick_task(task, kid)
@@ -214,9 +218,7 @@ def test_copy_takes_counting_tasks_and_no_ticks(lists, family):
     )
     db.session.commit()
     assert copy.status is ListStatus.DRAFT and copy.copied_from_id == source.id
-    assert [(t.title, t.kind, t.week) for t in copy.tasks] == [
-        (t.title, t.kind, t.week) for t in source.counting_tasks
-    ]
+    assert [TaskData.of(t) for t in copy.tasks] == [TaskData.of(t) for t in source.counting_tasks]
     copied_ids = [t.id for t in copy.tasks]
     assert tick_count() == len(source.tasks)  # the source's ticks, untouched
     assert not db.session.scalars(select(TaskTick).where(TaskTick.task_id.in_(copied_ids))).all()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -66,16 +66,14 @@ class TaskData:
     book_author: str = ""
     book_isbn: str = ""
 
+    @classmethod
+    def of(cls, task: Task) -> TaskData:
+        """What ``task`` says (e.g. to copy it into another list)."""
+        return cls(**{f.name: getattr(task, f.name) for f in fields(cls)})
+
     def values(self) -> dict[str, Any]:
-        return {
-            "title": self.title,
-            "kind": self.kind,
-            "week": self.week,
-            "description": self.description,
-            "book_title": self.book_title,
-            "book_author": self.book_author,
-            "book_isbn": self.book_isbn,
-        }
+        """The task's columns, by name."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 def _apply_list(task_list: TaskList, data: ListData) -> None:
@@ -224,19 +222,7 @@ def copy_list(
     )
     copy.copied_from_id = source.id
     for position, task in enumerate(source.counting_tasks):
-        db.session.add(
-            Task(
-                task_list=copy,
-                position=position,
-                title=task.title,
-                description=task.description,
-                kind=task.kind,
-                week=task.week,
-                book_title=task.book_title,
-                book_author=task.book_author,
-                book_isbn=task.book_isbn,
-            )
-        )
+        db.session.add(Task(task_list=copy, position=position, **TaskData.of(task).values()))
     db.session.flush()
     return copy
 
