@@ -9,27 +9,16 @@ or a double tap cannot count twice.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-from typing import Any, TypeVar
+from typing import Any
 
-from flask import (
-    Blueprint,
-    abort,
-    current_app,
-    flash,
-    jsonify,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from ..extensions import db
 from ..signups.models import Household, Member
+from ..signups.views import household_required
 from ..timeutil import beijing_today
 from .access import household_may_see, lists_for_community
 from .forms import LogForm, TickForm, clean_book_title
@@ -46,22 +35,6 @@ from .progress import Progress, progress
 from .views import render_printable, weeks_of
 
 bp = Blueprint("family_tasklists", __name__, url_prefix="/family/tasklists")
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def household_required(view: F) -> F:
-    """Logged-in households only: others are sent to log in, staff get 403."""
-
-    @wraps(view)
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
-        if not current_user.is_authenticated:
-            return current_app.login_manager.unauthorized()
-        if not getattr(current_user, "is_household", False):
-            abort(403)
-        return view(*args, **kwargs)
-
-    return wrapped  # type: ignore[return-value]
 
 
 # --- loading with access checks --------------------------------------------------------------
