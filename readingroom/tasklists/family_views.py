@@ -125,16 +125,22 @@ def _log_form(task_list: TaskList, *, formdata: Any = None) -> LogForm:
     return form
 
 
-def _show_context(task_list: TaskList, child: Member | None, **overrides: Any) -> dict[str, Any]:
-    children = _children()
+def _show_context(
+    task_list: TaskList,
+    child: Member | None,
+    *,
+    log_form: LogForm | None = None,
+    bad_tick: tuple[int, TickForm] | None = None,
+) -> dict[str, Any]:
+    """What the list page needs; a refused log entry or tick is shown with its errors."""
     context: dict[str, Any] = {
         "task_list": task_list,
-        "children": children,
+        "children": _children(),
         "child": child,
         "weeks": _weeks(task_list),
         "community": _household().community,
-        "log_form": overrides.pop("log_form", None) or _log_form(task_list),
-        "bad_tick": overrides.pop("bad_tick", None),
+        "log_form": log_form or _log_form(task_list),
+        "bad_tick": bad_tick,
         "tick_form": _tick_form,
         "today": beijing_today(),
     }
@@ -149,7 +155,6 @@ def _show_context(task_list: TaskList, child: Member | None, **overrides: Any) -
             )
             .order_by(ReadingLogEntry.read_on.desc(), ReadingLogEntry.id.desc())
         ).all()
-    context.update(overrides)
     return context
 
 
