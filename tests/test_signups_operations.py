@@ -347,3 +347,44 @@ def test_a_claimed_message_is_not_sent_twice(app, session, family):
     assert sender.sent == []
     # if that process died, the lease runs out and the message is sent
     assert notices.deliver_pending(now=now + notices.LEASE + timedelta(seconds=1)).sent == 1
+
+
+def test_what_can_be_done_when(session, family):
+    """Sign-ups and changes until the window closes, never after the start; families cancel
+    until the start, staff until the end; no-shows from the start; nothing once cancelled."""
+    before, during = (
+        session.starts_at - timedelta(hours=3),
+        session.starts_at + timedelta(minutes=5),
+    )
+    after = session.ends_at + timedelta(minutes=1)
+    assert ops.signup_state(session, before) == "open"
+    assert ops.signup_state(session, session.starts_at - timedelta(hours=1)) == "closed"
+    assert ops.signup_state(session, session.starts_at - timedelta(days=8)) == "before"
+    assert ops.signup_state(session, during) == "over"
+    assert ops.cancel_open(session, CancelledBy.HOUSEHOLD, before)
+    assert not ops.cancel_open(session, CancelledBy.LINK, during)
+    assert ops.cancel_open(session, CancelledBy.STAFF, during)
+    assert not ops.cancel_open(session, CancelledBy.STAFF, after)
+    assert not ops.no_show_open(session, before)
+    assert ops.no_show_open(session, during) and ops.no_show_open(session, after)
+    session.status = SessionStatus.CANCELLED
+    assert ops.signup_state(session, before) == "cancelled"
+    assert not ops.cancel_open(session, CancelledBy.STAFF, during)
+    assert not ops.no_show_open(session, during)
+
+
+def test_no_sign_up_after_the_start_even_with_a_late_window(session, family):
+    h = family_of(family, session)
+    session.signup_closes_at = session.ends_at
+    db.session.commit()
+    with pytest.raises(ops.SignupError):
+        ops.sign_up(session.id, h.id, member_ids(h), now=session.starts_at + timedelta(minutes=1))
+
+
+def test_no_show_is_refused_on_a_cancelled_session(session, family):
+    registration = sign(session, family_of(family, session)).registration
+    session.status = SessionStatus.CANCELLED
+    db.session.commit()
+    with pytest.raises(ops.SignupError):
+        ops.mark_no_show(registration, now=session.starts_at + timedelta(minutes=10))
+    assert registration.no_show_at is None

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from readingroom.extensions import db
+from readingroom.schedule.operations import cancel_session
 from readingroom.signups import operations as ops
 from readingroom.signups.models import (
     Attendee,
@@ -195,6 +196,50 @@ def test_printed_roster_has_tick_boxes_and_no_buttons(client, desk):
     s, _, _ = desk
     html = client.get(f"/staff/sessions/{s.id}/roster", headers=EN).get_data(as_text=True)
     assert "☐" in html and "print-only" in html and "data-print" in html
+
+
+def test_roster_offers_no_show_from_the_start_and_cancel_until_the_end(client, desk):
+    s, families, _ = desk
+    registration = ops.live_registration(s.id, families[0].id)
+    no_show = f"/staff/registrations/{registration.id}/no-show"
+    cancel = f"/staff/registrations/{registration.id}/cancel"
+    roster = f"/staff/sessions/{s.id}/roster"
+    html = client.get(roster).get_data(as_text=True)
+    assert no_show not in html and cancel in html  # before the start
+    s.starts_at = utcnow() - timedelta(minutes=10)
+    s.ends_at = utcnow() + timedelta(minutes=50)
+    db.session.commit()
+    html = client.get(roster).get_data(as_text=True)
+    assert no_show in html and cancel in html  # under way
+    s.starts_at = utcnow() - timedelta(hours=2)
+    s.ends_at = utcnow() - timedelta(hours=1)
+    db.session.commit()
+    html = client.get(roster).get_data(as_text=True)
+    assert no_show in html and cancel not in html  # over
+
+
+def test_a_cancelled_session_takes_no_no_shows(client, desk):
+    s, families, _ = desk
+    registration = ops.live_registration(s.id, families[0].id)
+    s.starts_at = utcnow() - timedelta(minutes=10)
+    s.ends_at = utcnow() + timedelta(minutes=50)
+    db.session.commit()
+    cancel_session(s, "停电")
+    db.session.commit()
+    html = client.get(f"/staff/sessions/{s.id}/roster").get_data(as_text=True)
+    assert f"/staff/registrations/{registration.id}/no-show" not in html
+    client.post(f"/staff/registrations/{registration.id}/no-show")
+    db.session.refresh(registration)
+    assert registration.no_show_at is None
+
+
+def test_session_page_links_the_roster_for_its_own_staff_only(app, client, desk, make):
+    s, _, _ = desk
+    roster = f"/staff/sessions/{s.id}/roster"
+    assert roster in client.get(f"/sessions/{s.id}").get_data(as_text=True)
+    other = app.test_client()
+    login(other, make.staff(make.community()))
+    assert roster not in other.get(f"/sessions/{s.id}").get_data(as_text=True)
 
 
 @pytest.fixture

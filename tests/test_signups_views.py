@@ -499,10 +499,18 @@ def test_cancelling_after_the_start_is_refused(client, make, family, community):
     household = family.household(community, children=())
     registration = ops.sign_up(s.id, household.id, member_ids(household)).registration
     db.session.commit()
+    household_login(client, household)
+    page = f"/family/registrations/{registration.id}"
+    html = client.get(page, headers=EN).get_data(as_text=True)
+    assert "Cancel my registration" in html and "Change who is coming" in html
     s.starts_at = utcnow() - timedelta(minutes=5)
     s.ends_at = utcnow() + timedelta(minutes=55)
     db.session.commit()
-    household_login(client, household)
+    html = client.get(page, headers=EN).get_data(as_text=True)
+    assert "Cancel my registration" not in html and "Change who is coming" not in html
+    ask = client.get(f"/family/registrations/{registration.id}/cancel", headers=EN)
+    assert "Yes, cancel" not in ask.get_data(as_text=True)
+    assert "can no longer be cancelled" in ask.get_data(as_text=True)
     client.post(f"/family/registrations/{registration.id}/cancel")
     db.session.refresh(registration)
     assert registration.is_live

@@ -134,6 +134,28 @@ def window_of(session: ReadingSession) -> Window:
     )
 
 
+def signup_state(session: ReadingSession, now: datetime, window: Window | None = None) -> str:
+    """Whether the session takes sign-ups and changes of members now: "open"; or why not:
+    "cancelled", "over" (it has started), "before" or "closed" (its registration window)."""
+    if session.status is not SessionStatus.SCHEDULED:
+        return "cancelled"
+    if now >= session.starts_at:
+        return "over"
+    return (window or window_of(session)).state(now)
+
+
+def cancel_open(session: ReadingSession, by: CancelledBy, now: datetime) -> bool:
+    """Whether registrations of the session can still be cancelled: by the family (logged
+    in or by link) until the session starts, by the staff until it ends."""
+    deadline = session.ends_at if by is CancelledBy.STAFF else session.starts_at
+    return session.status is SessionStatus.SCHEDULED and now < deadline
+
+
+def no_show_open(session: ReadingSession, now: datetime) -> bool:
+    """Whether absent families can be marked: once the session has started, unless cancelled."""
+    return session.status is SessionStatus.SCHEDULED and now >= session.starts_at
+
+
 def no_show_times(household_id: int, since: datetime) -> list[datetime]:
     """Start times of the sessions the household was marked absent from since ``since``."""
     stmt = (
@@ -233,10 +255,12 @@ def _household_members(household_id: int, member_ids: Iterable[int]) -> list[Mem
 
 
 def _check_open(session: ReadingSession, now: datetime) -> None:
-    if session.status is not SessionStatus.SCHEDULED:
-        raise SignupError(_("This session is cancelled."))
     window = window_of(session)
-    state = window.state(now)
+    state = signup_state(session, now, window)
+    if state == "cancelled":
+        raise SignupError(_("This session is cancelled."))
+    if state == "over":
+        raise SignupError(_("This session has started or is over."))
     if state == "before":
         raise SignupError(_("Registration opens on %(when)s.", when=format_moment(window.opens_at)))
     if state == "closed":
@@ -381,8 +405,7 @@ def _cancel_locked(
         raise SignupError(_("This registration is already cancelled."))
     if session.status is not SessionStatus.SCHEDULED:
         raise SignupError(_("This session is cancelled."))
-    deadline = session.ends_at if by is CancelledBy.STAFF else session.starts_at
-    if now >= deadline:
+    if not cancel_open(session, by, now):
         raise SignupError(_("The session has started; it can no longer be cancelled."))
     registration.status = RegistrationStatus.CANCELLED
     registration.cancelled_at = now
@@ -566,7 +589,9 @@ def mark_no_show(registration: Registration, *, now: datetime | None = None) -> 
     now = now or utcnow()
     if registration.household_id is None or not registration.is_confirmed:
         raise SignupError(_("Only confirmed families can be marked as no-show."))
-    if now < registration.session.starts_at:
+    if registration.session.is_cancelled:
+        raise SignupError(_("This session is cancelled."))
+    if not no_show_open(registration.session, now):
         raise SignupError(_("A no-show can be marked once the session has started."))
     if any(a.checked_in_at is not None for a in registration.attendees):
         raise SignupError(_("Someone of this family was checked in."))

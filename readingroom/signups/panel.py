@@ -12,6 +12,7 @@ from sqlalchemy import select
 from werkzeug.routing import BuildError
 from wtforms import SelectChoice
 
+from ..auth.permissions import can_manage
 from ..extensions import db
 from ..schedule.models import ReadingSession
 from ..schedule.occupancy import Occupancy, occupancy
@@ -33,7 +34,7 @@ class Panel:
     position: int | None = None
     blocked_until: datetime | None = None
     choices: list[SelectChoice] = field(default_factory=list)
-    is_staff: bool = False
+    manages: bool = False  # staff of the session's community (the roster link)
 
     @property
     def audience_text(self) -> str:
@@ -81,19 +82,13 @@ def panel_for(s: ReadingSession) -> Panel:
     now = utcnow()
     seats = occupancy([s.id])[s.id]
     window = ops.window_of(s)
-    if s.is_cancelled:
-        state = "cancelled"
-    elif now >= s.starts_at:
-        state = "over"
-    else:
-        state = window.state(now)
     panel = Panel(
         s=s,
         seats=seats,
         seats_left=max(s.capacity - seats.seats_taken, 0),
         window=window,
-        state=state,
-        is_staff=bool(getattr(current_user, "is_staff", False)),
+        state=ops.signup_state(s, now, window),
+        manages=can_manage(current_user, s.room.community_id),
     )
     if getattr(current_user, "is_household", False):
         household = current_user._get_current_object()

@@ -78,6 +78,7 @@ def _roster_page(s: ReadingSession, **forms):
     forms.setdefault("walk_in", WalkInForm(prefix="walkin"))
     forms.setdefault("capacity", CapacityForm(prefix="cap", capacity=s.capacity))
     checked_in = sum(1 for r in confirmed for a in r.attendees if a.checked_in_at)
+    now = utcnow()
     return render_template(
         "signups/roster.html",
         s=s,
@@ -86,7 +87,9 @@ def _roster_page(s: ReadingSession, **forms):
         cancelled=cancelled,
         taken=taken,
         checked_in=checked_in,
-        now=utcnow(),
+        now=now,
+        may_cancel=ops.cancel_open(s, CancelledBy.STAFF, now),
+        may_mark_no_show=ops.no_show_open(s, now),
         action=ActionForm(),
         **forms,
     )

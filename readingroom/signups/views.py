@@ -361,13 +361,14 @@ def registration(registration_id: int):
     form = SignupForm()
     form.members.choices = signup_choices(_household(), s)
     form.members.data = [a.member_id for a in registration.attendees if a.member_id]
+    now = utcnow()
     return render_template(
         "signups/registration.html",
         r=registration,
         s=s,
         position=ops.waitlist_position(registration),
-        window=ops.window_of(s),
-        now=utcnow(),
+        can_change=registration.is_live and ops.signup_state(s, now) == "open",
+        can_cancel=registration.is_live and ops.cancel_open(s, CancelledBy.HOUSEHOLD, now),
         cancel_url=_cancel_url(registration),
         form=form,
     )
@@ -387,13 +388,7 @@ def cancel(registration_id: int):
     form = ActionForm()
     if form.validate_on_submit():
         return _do_cancel(registration, CancelledBy.HOUSEHOLD, url_for("signups.my_sessions"))
-    return render_template(
-        "signups/cancel_confirm.html",
-        r=registration,
-        s=registration.session,
-        form=form,
-        by_link=False,
-    )
+    return _cancel_confirm(registration, CancelledBy.HOUSEHOLD, form)
 
 
 @bp.route("/cancel/<token>", methods=["GET", "POST"])
@@ -409,12 +404,19 @@ def cancel_by_link(token: str):
             CancelledBy.LINK,
             url_for("signups.cancel_by_link", token=token),
         )
+    return _cancel_confirm(registration, CancelledBy.LINK, form)
+
+
+def _cancel_confirm(registration: Registration, by: CancelledBy, form: ActionForm):
+    """The page that asks first (or says why there is nothing to cancel)."""
+    s = registration.session
     return render_template(
         "signups/cancel_confirm.html",
         r=registration,
-        s=registration.session,
+        s=s,
         form=form,
-        by_link=True,
+        by_link=by is CancelledBy.LINK,
+        can_cancel=registration.is_live and ops.cancel_open(s, by, utcnow()),
     )
 
 
