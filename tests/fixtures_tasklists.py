@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from flask.testing import FlaskClient
 
 from readingroom.extensions import db
 from readingroom.places.models import Community
@@ -73,14 +72,6 @@ class TaskListFactory:
 @pytest.fixture
 def lists(make) -> TaskListFactory:
     return TaskListFactory(make)
-
-
-def login_household(client: FlaskClient, household) -> None:
-    """Log a household in through Flask-Login's session keys (independent of the login form)."""
-    db.session.commit()
-    with client.session_transaction() as session:
-        session["_user_id"] = household.get_id()
-        session["_fresh"] = True
 
 
 def children_of(household) -> list:

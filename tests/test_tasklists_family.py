@@ -11,7 +11,8 @@ from readingroom.extensions import db
 from readingroom.tasklists.models import ListStatus, ReadingLogEntry, TaskTick
 from readingroom.timeutil import beijing_today
 from tests.conftest import at, login
-from tests.fixtures_tasklists import children_of, confirmed_registration, login_household
+from tests.fixtures_signups import household_login
+from tests.fixtures_tasklists import children_of, confirmed_registration
 
 URL = "/family/tasklists"
 
@@ -34,7 +35,7 @@ def setup(make, lists, family, client):
     community = make.community()
     task_list = lists.task_list(community)
     household = family.household(community, children=(("小明", 6), ("小红", 8)))
-    login_household(client, household)
+    household_login(client, household)
     kids = children_of(household)
     return community, task_list, household, kids
 
@@ -358,6 +359,6 @@ def test_staff_check_in_ticks_the_visit_task_once(client, make, lists, family):
     assert visit_ticks[0].task_id == week1_visit.id
 
     client.post("/staff/logout")
-    login_household(client, household)
+    household_login(client, household)
     page = html(client.get(f"{URL}/{task_list.id}?child={kid.id}"))
     assert "已完成 1 / 5 项" in page and "签到时自动打勾。" in page

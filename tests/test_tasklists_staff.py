@@ -12,7 +12,8 @@ from readingroom.tasklists.figures import list_figures
 from readingroom.tasklists.models import ListStatus, Task, TaskKind, TaskList, TaskTick
 from readingroom.timeutil import beijing_today
 from tests.conftest import login
-from tests.fixtures_tasklists import children_of, login_household
+from tests.fixtures_signups import household_login
+from tests.fixtures_tasklists import children_of
 
 URL = "/staff/tasklists"
 
@@ -52,7 +53,7 @@ def test_pages_need_a_staff_login(client, lists, family):
     task_list = lists.task_list()
     response = client.get(f"{URL}/{task_list.id}")
     assert response.status_code == 302 and "/staff/login" in response.headers["Location"]
-    login_household(client, family.household(task_list.communities[0]))
+    household_login(client, family.household(task_list.communities[0]))
     assert client.get(f"{URL}/").status_code == 403
     assert client.get(f"{URL}/{task_list.id}").status_code == 403
 
@@ -208,7 +209,7 @@ def test_publish_and_archive(client, make, lists, family):
     assert task_list.status is ListStatus.ARCHIVED
     # Households no longer see an archived list.
     household_client = client.application.test_client()
-    login_household(household_client, family.household(a))
+    household_login(household_client, family.household(a))
     assert household_client.get(f"/family/tasklists/{task_list.id}").status_code == 403
 
 
@@ -278,7 +279,7 @@ def test_ticks_survive_a_task_edit(client, make, lists, family):
     tick = db.session.scalars(select(TaskTick)).one()
     assert (tick.task_id, tick.minutes, tick.note) == (task.id, 15, "很喜欢")
     family_client = client.application.test_client()
-    login_household(family_client, household)
+    household_login(family_client, household)
     page = html(family_client.get(f"/family/tasklists/{task_list.id}?child={kid.id}"))
     assert "和孩子一起读一本新绘本" in page
     assert "已完成 1 / 5 项" in page
