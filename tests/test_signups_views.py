@@ -21,10 +21,10 @@ from readingroom.signups.models import (
     Registration,
     RegistrationStatus,
 )
-from readingroom.timeutil import utcnow
+from readingroom.timeutil import beijing_today, utcnow
 
 from .conftest import PASSWORD, login
-from .fixtures_signups import household_login, member_ids, next_mobile
+from .fixtures_signups import birth_for_age, household_login, member_ids, next_mobile
 
 EN = {"Accept-Language": "en"}
 
@@ -221,6 +221,18 @@ def test_bad_child_input(client, logged_in, data, field):
     assert response.status_code == 200
     assert f'id="{field}-error"' in html
     assert count(Member) == 0
+
+
+@pytest.mark.parametrize(("age", "added"), [(17, True), (18, False)])
+def test_children_are_up_to_17_on_the_day_they_are_added(client, logged_in, age, added):
+    today = beijing_today()
+    year, month = birth_for_age(age) if added else (today.year - age, today.month)
+    response = client.post(
+        "/family/members/new/child",
+        data={"given_name": "大宝", "birth_year": str(year), "birth_month": str(month)},
+    )
+    assert count(Member) == (1 if added else 0)
+    assert ('id="birth_year-error"' in response.get_data(as_text=True)) is not added
 
 
 @pytest.mark.parametrize("year", [str(this_year() - 10), str(this_year() - 121), "abc"])

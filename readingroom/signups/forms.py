@@ -15,7 +15,7 @@ from wtforms.validators import (
 )
 
 from ..formutil import CheckboxesField, IdSelectField, WholeNumberField
-from ..timeutil import beijing_today
+from ..timeutil import age_on, beijing_today
 from .accounts import household_by_mobile
 from .models import AdultRole
 from .passwords import MAX_LENGTH, password_problem
@@ -176,11 +176,12 @@ class ChildForm(_MemberFields):
             if (year, month or 1) > (today.year, today.month):
                 self.birth_year.errors.append(_l("The birth date cannot be in the future."))
                 ok = False
-            elif today.year - year > self.MAX_AGE + 1 or (
-                today.year - year == self.MAX_AGE + 1 and (month or 1) <= today.month
-            ):
+            elif age_on(year, month or 1, today) > self.MAX_AGE:
                 self.birth_year.errors.append(
-                    _l("Children are up to %(max)d years old; add an adult instead.", max=17)
+                    _l(
+                        "Children are up to %(max)d years old; add an adult instead.",
+                        max=self.MAX_AGE,
+                    )
                 )
                 ok = False
         return ok
