@@ -9,12 +9,10 @@ import hashlib
 from datetime import datetime
 
 from flask import Blueprint, Response, abort, request, url_for
-from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
 from werkzeug.http import is_resource_modified
 
-from ..extensions import db
-from ..places.models import Community, Room
-from ..schedule.models import Program, ReadingSession
+from ..schedule.models import ReadingSession
 from ..timeutil import beijing_today
 from .cache import LRUCache, digest
 from .ical import (
@@ -166,41 +164,34 @@ def _feed_response(scope: Scope) -> Response:
     return ics_response(body, last_modified=state.last_modified, etag=etag)
 
 
-def _scope_or_abort(**given: object) -> Scope:
+def _feed_for(args: MultiDict[str, str]) -> Response:
+    """The feed of the scope that ``args`` name (slugs, an age); 400/404 when they are bad."""
     try:
-        if given:
-            return Scope(**given)  # type: ignore[arg-type]
-        return scope_from_args(request.args)
+        scope = scope_from_args(args)
     except ParamError as exc:
         abort(exc.status, exc.message)
-
-
-def _one(model: type, slug: str):
-    found = db.session.scalar(select(model).where(model.slug == slug))
-    if found is None:
-        abort(404)
-    return found
+    return _feed_response(scope)
 
 
 @bp.get("/feeds/all.ics")
 def all_feed():
     """Every session; ``?community=&room=&program=&age=`` narrow it (the calendar's filters)."""
-    return _feed_response(_scope_or_abort())
+    return _feed_for(request.args)
 
 
 @bp.get("/feeds/community/<slug>.ics")
 def community_feed(slug: str):
-    return _feed_response(_scope_or_abort(community=_one(Community, slug)))
+    return _feed_for(MultiDict({"community": slug}))
 
 
 @bp.get("/feeds/room/<slug>.ics")
 def room_feed(slug: str):
-    return _feed_response(_scope_or_abort(room=_one(Room, slug)))
+    return _feed_for(MultiDict({"room": slug}))
 
 
 @bp.get("/feeds/program/<slug>.ics")
 def program_feed(slug: str):
-    return _feed_response(_scope_or_abort(program=_one(Program, slug)))
+    return _feed_for(MultiDict({"program": slug}))
 
 
 @bp.get("/sessions/<int:session_id>.ics")
