@@ -14,7 +14,7 @@ from readingroom.tasklists import operations
 from readingroom.tasklists.access import (
     can_edit,
     can_view,
-    copy_communities,
+    copy_audience,
     household_may_see,
     visible_lists,
 )
@@ -257,9 +257,11 @@ def test_staff_access_rule(make, lists):
     assert all(can_edit(admin, tl) for tl in (own, shared, everyone, other))
     visible = set(db.session.scalars(visible_lists(staff_a)))
     assert visible == {own, shared, everyone}
-    assert copy_communities(staff_a, everyone, [a]) == [a]
-    assert copy_communities(staff_a, shared, [a]) == [a]
-    assert copy_communities(admin, shared, [a, b]) == [a, b]
+    assert copy_audience(staff_a, everyone, [a]) == (False, [a])
+    assert copy_audience(staff_a, shared, [a]) == (False, [a])
+    assert copy_audience(staff_a, everyone, []) == (False, [])  # nobody: no copy
+    assert copy_audience(admin, shared, [a, b]) == (False, [a, b])
+    assert copy_audience(admin, everyone, [a, b]) == (True, [])
     assert admin.role is Role.ADMIN
 
 

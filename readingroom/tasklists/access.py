@@ -71,17 +71,21 @@ def figure_scope(user: Any) -> set[int] | None:
     return community_ids_of(user)
 
 
-def copy_communities(user: Any, source: TaskList, managed: list[Community]) -> list[Community]:
-    """Communities a copy made by ``user`` is for: the source's, cut down to the user's own.
+def copy_audience(
+    user: Any, source: TaskList, managed: list[Community]
+) -> tuple[bool, list[Community]]:
+    """Who a copy made by ``user`` is for: ``(all communities, communities)``.
 
-    The administrator keeps the source's communities as they are.
+    The administrator keeps the source's audience as it is. Community staff
+    get the source's communities cut down to their own (all of their own for
+    a list for all communities). Nobody: the user may not copy the list.
     """
     if community_ids_of(user) is None:
-        return list(source.communities)
+        return source.all_communities, list(source.communities)
     if source.all_communities:
-        return list(managed)
+        return False, list(managed)
     own = source.community_ids()
-    return [c for c in managed if c.id in own]
+    return False, [c for c in managed if c.id in own]
 
 
 def household_may_see(task_list: TaskList, community_id: int, today: date) -> bool:

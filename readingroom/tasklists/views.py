@@ -28,7 +28,7 @@ from ..timeutil import beijing_today, format_day, to_beijing
 from .access import (
     can_edit,
     can_view,
-    copy_communities,
+    copy_audience,
     figure_scope,
     may_set_all_communities,
     visible_lists,
@@ -268,8 +268,7 @@ def archive(list_id: int):
 @staff_required
 def copy(list_id: int):
     source = _load_list(list_id)
-    communities = copy_communities(current_user, source, managed_communities())
-    everyone = source.all_communities and may_set_all_communities(current_user)
+    everyone, communities = copy_audience(current_user, source, managed_communities())
     if not everyone and not communities:
         abort(403)
     form = CopyForm()
