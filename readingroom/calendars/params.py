@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
 from flask_babel import gettext as _
@@ -10,12 +9,12 @@ from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from ..extensions import db
+from ..formutil import SLUG
 from ..places.models import Community, Room
 from ..schedule.models import Program
 from .queries import Scope
 
 MAX_AGE = 120
-SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*", re.ASCII)
 
 
 class ParamError(ValueError):
@@ -52,7 +51,7 @@ def refuse_unknown(args: MultiDict[str, str], allowed: Iterable[str]) -> None:
 def _by_slug(model: type, name: str, value: str | None):
     if value is None or value == "":
         return None
-    if len(value) > 80 or not SLUG.fullmatch(value):  # checked before the database sees it
+    if len(value) > 80 or not SLUG.regex.fullmatch(value):  # before the database sees it
         raise ParamError(name, _("No %(name)s with this name.", name=name), 404)
     found = db.session.scalar(select(model).where(model.slug == value))
     if found is None:
