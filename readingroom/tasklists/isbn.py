@@ -40,11 +40,3 @@ def _isbn13_ok(value: str) -> bool:
         return False
     total = sum((3 if i % 2 else 1) * int(c) for i, c in enumerate(value))
     return total % 10 == 0
-
-
-def is_valid_isbn(text: str) -> bool:
-    try:
-        normalise_isbn(text)
-    except InvalidIsbn:
-        return False
-    return True
