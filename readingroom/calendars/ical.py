@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 
 from icalendar import Calendar, Event, Timezone, TimezoneStandard, vDuration, vText
 
-from ..timeutil import BEIJING
+from ..timeutil import BEIJING, beijing_day_bounds
 
 if TYPE_CHECKING:
     from ..places.models import Room
@@ -296,5 +296,4 @@ def assemble_calendar(
 
 def feed_window_start(today: date) -> datetime:
     """The first instant a feed carries: Beijing midnight ``FEED_WINDOW_DAYS`` days ago."""
-    day = today - timedelta(days=FEED_WINDOW_DAYS)
-    return datetime(day.year, day.month, day.day, tzinfo=BEIJING).astimezone(UTC)
+    return beijing_day_bounds(today - timedelta(days=FEED_WINDOW_DAYS))[0]

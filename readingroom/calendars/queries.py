@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from flask import abort
 from sqlalchemy import Select, or_, select
@@ -22,7 +22,7 @@ from ..extensions import db
 from ..places.models import Community, Room
 from ..schedule.models import Program, ReadingSession
 from ..schedule.occupancy import Occupancy, occupancy
-from ..timeutil import BEIJING, to_beijing
+from ..timeutil import beijing_day_bounds, to_beijing
 from .changes import reuse
 from .ical import FEED_WINDOW_DAYS, feed_window_start
 
@@ -110,9 +110,7 @@ def load_session(session_id: int) -> ReadingSession:
 
 def beijing_range(first: date, last: date) -> tuple[datetime, datetime]:
     """UTC instants from Beijing midnight of ``first`` to the midnight after ``last``."""
-    start = datetime.combine(first, time(0), tzinfo=BEIJING).astimezone(UTC)
-    end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=BEIJING).astimezone(UTC)
-    return start, end
+    return beijing_day_bounds(first)[0], beijing_day_bounds(last)[1]
 
 
 def seats_left(session: ReadingSession, seats: Occupancy) -> int:
@@ -236,7 +234,7 @@ def _compute_feed_state(today: date) -> FeedState:
     if dropped is not None:
         # It left the window at Beijing midnight FEED_WINDOW_DAYS + 1 days after its date.
         left_on = to_beijing(dropped).date() + timedelta(days=FEED_WINDOW_DAYS + 1)
-        stamps.append(datetime.combine(left_on, time(0), tzinfo=BEIJING).astimezone(UTC))
+        stamps.append(beijing_day_bounds(left_on)[0])
     last_modified = max([s for s in stamps if s is not None], default=_EPOCH)
     parts = (
         dropped,
