@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from sqlalchemy import func, select
 
 from readingroom.extensions import db
 from readingroom.places.models import Community
@@ -93,3 +94,15 @@ def confirmed_registration(session, household, member):
     db.session.add(registration)
     db.session.commit()
     return registration
+
+
+def count(model, **where) -> int:
+    """Rows of ``model`` (with these column values, if given), as the database has them now."""
+    stmt = select(func.count()).select_from(model)
+    for name, value in where.items():
+        stmt = stmt.where(getattr(model, name) == value)
+    return db.session.scalar(stmt)
+
+
+def html(response) -> str:
+    return response.get_data(as_text=True)

@@ -5,24 +5,16 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from readingroom.extensions import db
 from readingroom.tasklists.models import ListStatus, ReadingLogEntry, TaskTick
 from readingroom.timeutil import beijing_today
 from tests.conftest import at, login
 from tests.fixtures_signups import household_login
-from tests.fixtures_tasklists import children_of, confirmed_registration
+from tests.fixtures_tasklists import children_of, confirmed_registration, count, html
 
 URL = "/family/tasklists"
-
-
-def html(response) -> str:
-    return response.get_data(as_text=True)
-
-
-def ticks() -> int:
-    return db.session.scalar(select(func.count()).select_from(TaskTick))
 
 
 def tick_url(task_list, kid, task) -> str:
@@ -95,8 +87,8 @@ def test_lists_that_do_not_apply_are_refused(client, make, lists, setup, kind, s
         data={"log-title": "团圆", "log-minutes": "20", "log-read_on": beijing_today().isoformat()},
     )
     assert log.status_code == status
-    assert ticks() == 0
-    assert db.session.scalar(select(func.count()).select_from(ReadingLogEntry)) == 0
+    assert count(TaskTick) == 0
+    assert count(ReadingLogEntry) == 0
 
 
 def test_another_households_child_is_not_found(client, family, setup):
@@ -109,7 +101,7 @@ def test_another_households_child_is_not_found(client, family, setup):
     assert client.get(f"{URL}/{task_list.id}/print?child={stranger.id}").status_code == 404
     certificate = f"{URL}/{task_list.id}/children/{stranger.id}/certificate"
     assert client.get(certificate).status_code == 404
-    assert ticks() == 0
+    assert count(TaskTick) == 0
 
 
 def test_adults_and_foreign_tasks_are_not_found(client, lists, setup):
@@ -120,7 +112,7 @@ def test_adults_and_foreign_tasks_are_not_found(client, lists, setup):
     other_list = lists.task_list(community)
     foreign = other_list.tasks[0]
     assert client.post(tick_url(task_list, kids[0], foreign), data={}).status_code == 404
-    assert ticks() == 0
+    assert count(TaskTick) == 0
 
 
 # --- ticking ---------------------------------------------------------------------------------
@@ -135,7 +127,7 @@ def test_tick_and_untick_are_states_so_double_submits_count_once(client, setup):
     assert first.status_code == 302
     assert first.headers["Location"].endswith(f"?child={kid.id}#task-{task.id}")
     assert client.post(url, data=done).status_code == 302  # double submit / resent form
-    assert ticks() == 1
+    assert count(TaskTick) == 1
     page = html(client.get(f"{URL}/{task_list.id}?child={kid.id}"))  # the reload
     assert "已完成 1 / 5 项" in page and "已完成（点按可取消）" in page
     other_child = html(client.get(f"{URL}/{task_list.id}?child={kids[1].id}"))
@@ -143,7 +135,7 @@ def test_tick_and_untick_are_states_so_double_submits_count_once(client, setup):
     undone = {f"t{task.id}-done": "0"}
     assert client.post(url, data=undone).status_code == 302
     assert client.post(url, data=undone).status_code == 302
-    assert ticks() == 0
+    assert count(TaskTick) == 0
 
 
 def test_tick_with_a_note_and_minutes(client, setup):
@@ -180,7 +172,7 @@ def test_bad_minutes_are_shown_at_the_task_and_nothing_is_saved(client, setup, m
     assert response.status_code == 400
     assert f'id="t{task.id}-minutes-error"' in page and message in page
     assert 'value="我的备注"' in page  # what was typed is kept
-    assert ticks() == 0
+    assert count(TaskTick) == 0
 
 
 def test_tick_answers_json_for_the_script(client, setup):
@@ -216,7 +208,7 @@ def test_a_removed_task_is_not_tickable_but_its_tick_stays(client, make, lists, 
     db.session.commit()
     response = client.post(tick_url(task_list, kids[0], task), data={f"t{task.id}-done": "0"})
     assert response.status_code == 404
-    assert ticks() == 1
+    assert count(TaskTick) == 1
     page = html(client.get(f"{URL}/{task_list.id}?child={kids[0].id}"))
     assert "已完成 0 / 4 项" in page and task.title not in page
 
@@ -228,7 +220,7 @@ def test_ticking_an_ended_list_is_still_possible(client, make, lists, setup):
     page = html(client.get(f"{URL}/{past.id}"))
     assert "时间已经结束" in page
     client.post(tick_url(past, kids[0], task), data={f"t{task.id}-done": "1"})
-    assert ticks() == 1
+    assert count(TaskTick) == 1
 
 
 # --- reading log -----------------------------------------------------------------------------
@@ -296,7 +288,7 @@ def test_bad_log_input_is_shown_next_to_the_field(client, setup, overrides, fiel
     page = html(response)
     assert response.status_code == 400
     assert f'id="{field}-error"' in page and message in page
-    assert db.session.scalar(select(func.count()).select_from(ReadingLogEntry)) == 0
+    assert count(ReadingLogEntry) == 0
 
 
 # --- print and certificate -------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from readingroom.auth.models import Role
 from readingroom.extensions import db
@@ -45,15 +45,7 @@ from readingroom.tasklists.operations import (
 from readingroom.tasklists.progress import progress
 from readingroom.timeutil import beijing_today
 from tests.conftest import at
-from tests.fixtures_tasklists import children_of, confirmed_registration
-
-
-def tick_count(**where) -> int:
-    stmt = select(func.count()).select_from(TaskTick)
-    for name, value in where.items():
-        stmt = stmt.where(getattr(TaskTick, name) == value)
-    return db.session.scalar(stmt)
-
+from tests.fixtures_tasklists import children_of, confirmed_registration, count
 
 # --- ticks -----------------------------------------------------------------------------------
 
@@ -67,7 +59,7 @@ def test_tick_is_idempotent_and_keeps_one_row(lists, family):
     db.session.commit()
     assert created and not created_again
     assert first.id == again.id
-    assert tick_count(task_id=task.id, member_id=kid.id) == 1
+    assert count(TaskTick, task_id=task.id, member_id=kid.id) == 1
 
 
 def test_details_are_updated_and_a_plain_tick_keeps_them(lists, family):
@@ -92,7 +84,7 @@ def test_untick_twice_is_harmless(lists, family):
     assert untick_task(task, kid) is True
     assert untick_task(task, kid) is False
     db.session.commit()
-    assert tick_count() == 0
+    assert count(TaskTick) == 0
 
 
 def test_a_tick_made_meanwhile_by_another_request_is_reused(lists, family, monkeypatch):
@@ -113,7 +105,7 @@ def test_a_tick_made_meanwhile_by_another_request_is_reused(lists, family, monke
     db.session.commit()
     assert not created
     assert tick.minutes == 5
-    assert tick_count() == 1
+    assert count(TaskTick) == 1
 
 
 def test_removed_task_cannot_be_ticked_and_stops_counting(lists, family):
@@ -126,7 +118,7 @@ def test_removed_task_cannot_be_ticked_and_stops_counting(lists, family):
     db.session.commit()
     with pytest.raises(TaskListError):
         tick_task(second, kid)
-    assert tick_count(task_id=second.id) == 1  # history kept
+    assert count(TaskTick, task_id=second.id) == 1  # history kept
     ticked = {t.task_id for t in db.session.scalars(select(TaskTick))}
     result = progress(task_list, ticked)
     assert (result.done, result.total) == (1, len(task_list.tasks) - 1)
@@ -158,7 +150,7 @@ def test_log_entry_sent_twice_is_stored_once(lists, family):
     db.session.commit()
     assert created and not created_again and created_other
     assert one.id == two.id != other.id
-    assert db.session.scalar(select(func.count()).select_from(ReadingLogEntry)) == 2
+    assert count(ReadingLogEntry) == 2
 
 
 # --- lists and tasks -------------------------------------------------------------------------
@@ -220,7 +212,7 @@ def test_copy_takes_counting_tasks_and_no_ticks(lists, family):
     assert copy.status is ListStatus.DRAFT and copy.copied_from_id == source.id
     assert [TaskData.of(t) for t in copy.tasks] == [TaskData.of(t) for t in source.counting_tasks]
     copied_ids = [t.id for t in copy.tasks]
-    assert tick_count() == len(source.tasks)  # the source's ticks, untouched
+    assert count(TaskTick) == len(source.tasks)  # the source's ticks, untouched
     assert not db.session.scalars(select(TaskTick).where(TaskTick.task_id.in_(copied_ids))).all()
     logs = db.session.scalars(
         select(ReadingLogEntry).where(ReadingLogEntry.task_list_id == copy.id)
@@ -336,7 +328,7 @@ def test_check_in_ticks_nothing_when_no_list_applies(make, lists, family, case):
     kid = children_of(household)[0]
     member_checked_in.send(kid, session=make.session(start=at(today, 10)), household=household)
     db.session.commit()
-    assert tick_count() == 0
+    assert count(TaskTick) == 0
 
 
 def test_check_in_through_the_signups_operation(make, lists, family):
@@ -383,9 +375,9 @@ def test_demo_has_a_published_list_for_all_communities_and_ticks_once_households
         family.household(community)
     seed_tasklists(beijing_today())
     db.session.commit()
-    made = tick_count()
+    made = count(TaskTick)
     assert made > 0
     seed_tasklists(beijing_today())  # again: nothing more
     db.session.commit()
-    assert tick_count() == made
-    assert db.session.scalar(select(func.count()).select_from(TaskList)) == 2
+    assert count(TaskTick) == made
+    assert count(TaskList) == 2

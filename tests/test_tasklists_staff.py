@@ -13,13 +13,9 @@ from readingroom.tasklists.models import ListStatus, Task, TaskKind, TaskList, T
 from readingroom.timeutil import beijing_today
 from tests.conftest import login
 from tests.fixtures_signups import household_login
-from tests.fixtures_tasklists import children_of
+from tests.fixtures_tasklists import children_of, count, html
 
 URL = "/staff/tasklists"
-
-
-def html(response) -> str:
-    return response.get_data(as_text=True)
 
 
 def list_form(program_, communities_=(), **overrides):
@@ -40,10 +36,6 @@ def task_form(**overrides):
     data = {"title": "读一本绘本", "kind": "read_together", "week": "1", "description": ""}
     data.update(overrides)
     return data
-
-
-def count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
 
 
 # --- access ----------------------------------------------------------------------------------

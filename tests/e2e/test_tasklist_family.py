@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from readingroom.extensions import db
 from readingroom.tasklists.models import TaskTick
 
 from ..conftest import PASSWORD
-from ..fixtures_tasklists import children_of
+from ..fixtures_tasklists import children_of, count
 from .conftest import screenshot
 
 
@@ -25,7 +25,7 @@ def _log_in(page, household) -> None:
 
 def _tick_count() -> int:
     db.session.commit()  # end the test's read snapshot: see what the server wrote
-    return db.session.scalar(select(func.count()).select_from(TaskTick))
+    return count(TaskTick)
 
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["with-js", "without-js"])
