@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import current_app
+from flask import current_app, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -256,6 +256,15 @@ def cancel_token(registration: Registration) -> str | None:
     if registration.cancel_nonce is None:
         return None
     return tokens.derive(tokens.CANCEL, registration.cancel_nonce)
+
+
+def cancel_url(registration: Registration) -> str | None:
+    """The link that cancels a live registration without logging in (``None`` when there is
+    nothing to cancel); for the registration page and the notices."""
+    token = cancel_token(registration)
+    if token is None or not registration.is_live:
+        return None
+    return url_for("signups.cancel_by_link", token=token, _external=True)
 
 
 def registration_by_cancel_token(token: str) -> Registration | None:

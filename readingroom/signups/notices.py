@@ -32,7 +32,7 @@ from ..extensions import db
 from ..i18n import localized
 from ..schedule.models import ReadingSession
 from ..timeutil import format_span, utcnow
-from . import tokens
+from .accounts import cancel_url
 from .models import Notice, NoticeKind, OutboxMessage, OutboxStatus, Registration
 from .phones import mask_mobile
 
@@ -190,15 +190,10 @@ def compose(notice: Notice) -> OutgoingMessage:
     """The outgoing text of a notice, with the links a family needs (needs a request context)."""
     lines = [notice_text(notice)]
     registration = notice.registration
-    if (
-        registration is not None
-        and registration.is_live
-        and registration.cancel_nonce
-        and notice.kind is not NoticeKind.SESSION_CANCELLED
-    ):
-        token = tokens.derive(tokens.CANCEL, registration.cancel_nonce)
-        url = url_for("signups.cancel_by_link", token=token, _external=True)
-        lines.append(_("To cancel: %(url)s", url=url))
+    if registration is not None and notice.kind is not NoticeKind.SESSION_CANCELLED:
+        url = cancel_url(registration)
+        if url is not None:
+            lines.append(_("To cancel: %(url)s", url=url))
     lines.append(_("My sessions: %(url)s", url=url_for("signups.my_sessions", _external=True)))
     return OutgoingMessage(
         notice_id=notice.id,

@@ -28,6 +28,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from wtforms import SelectChoice
 
+from ..calendars.feeds import webcal_url
 from ..extensions import db, limiter, login_manager
 from ..places.models import Community
 from ..schedule.models import ReadingSession
@@ -369,16 +370,9 @@ def registration(registration_id: int):
         position=ops.waitlist_position(registration),
         can_change=registration.is_live and ops.signup_state(s, now) == "open",
         can_cancel=registration.is_live and ops.cancel_open(s, CancelledBy.HOUSEHOLD, now),
-        cancel_url=_cancel_url(registration),
+        cancel_url=accounts.cancel_url(registration),
         form=form,
     )
-
-
-def _cancel_url(registration: Registration) -> str | None:
-    token = accounts.cancel_token(registration)
-    if token is None or not registration.is_live:
-        return None
-    return url_for("signups.cancel_by_link", token=token, _external=True)
 
 
 @bp.route("/family/registrations/<int:registration_id>/cancel", methods=["GET", "POST"])
@@ -447,7 +441,7 @@ def my_sessions():
     if household.feed_nonce is not None:
         token = accounts.feed_token(household)
         feed = url_for("signups.household_feed", token=token, _external=True)
-        webcal = "webcal://" + feed.split("://", 1)[1]
+        webcal = webcal_url(feed)
     return render_template(
         "signups/my_sessions.html",
         upcoming=upcoming,
