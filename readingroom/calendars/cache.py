@@ -59,8 +59,8 @@ class LRUCache(Generic[V]):
             self._entries.move_to_end(key)
             return value
 
-    def put(self, key: str, value: V, size: int | None = None) -> None:
-        size = self.size_of(value) if size is None else size
+    def put(self, key: str, value: V) -> None:
+        size = self.size_of(value)
         if size > self.max_size:
             return
         with self._lock:
@@ -77,6 +77,3 @@ class LRUCache(Generic[V]):
         with self._lock:
             self._entries.clear()
             self._size = 0
-
-    def __len__(self) -> int:
-        return len(self._entries)

@@ -130,10 +130,9 @@ def subscription(scope: Scope) -> Subscription:
 
 @dataclass(frozen=True)
 class Plan:
-    """What a calendar URL shows while the data is unchanged: the sessions it considers
-    (before the "seats left" filter) with their end times, and the view's feed."""
+    """What keys a calendar URL's page while the data is unchanged: the end times of the
+    sessions it considers (before the "seats left" filter), and the view's feed."""
 
-    ids: tuple[int, ...]
     ends: tuple[datetime, ...]  # sorted
     feed_path: str
 
@@ -240,7 +239,6 @@ def _render_calendar(today: date, now: datetime) -> tuple[str, Plan]:
         timedelta=timedelta,
     )
     plan = Plan(
-        ids=tuple(s.id for s in candidates),
         ends=tuple(sorted(s.ends_at for s in candidates)),
         feed_path=sub.path,
     )
