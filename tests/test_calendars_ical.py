@@ -17,7 +17,6 @@ from readingroom.calendars.ical import (
     session_event,
 )
 from readingroom.extensions import db
-from readingroom.schedule.occupancy import Occupancy
 from readingroom.schedule.operations import cancel_session
 from readingroom.timeutil import BEIJING
 from tests.fixtures_calendars import parse_ics
@@ -157,11 +156,6 @@ def test_note_goes_after_the_cancelled_mark_and_into_the_description(world):
     assert str(live["DESCRIPTION"]).startswith("【候补】\n")
     gone = session_event(world.cancelled, base_url=BASE, note="【候补】")
     assert str(gone["SUMMARY"]) == "【已取消】【候补】绘本共读"
-
-
-def test_occupancy_adds_seat_counts(world):
-    event = session_event(world.sessions[0], base_url=BASE, occupancy=Occupancy(14, 3))
-    assert "名额：16个座位，已报名14人，剩余2个，候补3人" in str(event["DESCRIPTION"])
 
 
 @settings(

@@ -33,7 +33,6 @@ from ..timeutil import BEIJING, beijing_day_bounds
 if TYPE_CHECKING:
     from ..places.models import Room
     from ..schedule.models import Program, ReadingSession
-    from ..schedule.occupancy import Occupancy
 
 PRODID = "-//Binhe subdistrict//readingroom//ZH"
 TZID = "Asia/Shanghai"
@@ -145,30 +144,13 @@ def location_text(room: Room) -> str:
     return "，".join(part for part in (room.name, room.address) if part)
 
 
-def seats_text(capacity: int, occupancy: Occupancy | None) -> str:
-    text = f"{capacity}个座位"
-    if occupancy is None:
-        return text
-    left = max(capacity - occupancy.seats_taken, 0)
-    text += f"，已报名{occupancy.seats_taken}人，剩余{left}个"
-    if occupancy.waitlist_count:
-        text += f"，候补{occupancy.waitlist_count}人"
-    return text
-
-
 def summary_text(session: ReadingSession, note: str | None = None) -> str:
     """SUMMARY: 【已取消】 first when cancelled, then the caller's note, then the title."""
     prefix = CANCELLED_PREFIX if session.is_cancelled else ""
     return f"{prefix}{note or ''}{session.title}"
 
 
-def description_text(
-    session: ReadingSession,
-    *,
-    base_url: str,
-    occupancy: Occupancy | None = None,
-    note: str | None = None,
-) -> str:
+def description_text(session: ReadingSession, *, base_url: str, note: str | None = None) -> str:
     lines: list[str] = []
     if note:
         lines.append(note)
@@ -179,7 +161,7 @@ def description_text(
     lines.append(f"适合对象：{audience_text(session.program)}")
     if session.host:
         lines.append(f"主讲：{session.host}")
-    lines.append(f"名额：{seats_text(session.capacity, occupancy)}")
+    lines.append(f"名额：{session.capacity}个座位")
     if session.book_list:
         lines.append("推荐书目：" + "".join(session.book_list))
     if session.description.strip():
@@ -199,20 +181,13 @@ def modified_at(session: ReadingSession) -> datetime:
     return max(s for s in stamps if s is not None).astimezone(UTC).replace(microsecond=0)
 
 
-def session_event(
-    session: ReadingSession,
-    *,
-    base_url: str,
-    occupancy: Occupancy | None = None,
-    note: str | None = None,
-) -> Event:
+def session_event(session: ReadingSession, *, base_url: str, note: str | None = None) -> Event:
     """The VEVENT of one session.
 
     ``base_url`` (e.g. ``https://host``) makes the URL back to the session page.
-    ``occupancy`` adds seats taken and the waiting list to DESCRIPTION; public
-    feeds leave it out so that their bytes (and validators) depend only on the
-    session. ``note`` (e.g. "【候补】") goes at the start of SUMMARY (after
-    【已取消】) and into DESCRIPTION.
+    ``note`` (e.g. "【候补】") goes at the start of SUMMARY (after 【已取消】) and
+    into DESCRIPTION. Seat counts stay out: the bytes (and the feeds' validators)
+    depend only on the session, its room and its strand.
     """
     stamp = modified_at(session)
     event = Event()
@@ -227,7 +202,7 @@ def session_event(
     event.add("LOCATION", location_text(session.room))
     event.add(
         "DESCRIPTION",
-        description_text(session, base_url=base_url, occupancy=occupancy, note=note),
+        description_text(session, base_url=base_url, note=note),
     )
     event.add("CATEGORIES", [session.program.name])
     event.add("URL", session_url(base_url, session.id))
