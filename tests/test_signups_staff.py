@@ -170,6 +170,8 @@ def test_walk_in_into_free_seats(client, make, family):
     registration = db.session.scalars(select(Registration)).one()
     assert registration.seats == 3 and registration.walk_in_name == "李阿姨"
     assert all(a.checked_in_at for a in registration.attendees)
+    html = client.get(f"/staff/sessions/{s.id}/roster", headers=EN).get_data(as_text=True)
+    assert "李阿姨" in html and "Walk-in, no account" in html
 
 
 def test_staff_cancel_needs_a_reason_and_tells_the_family(client, desk):
