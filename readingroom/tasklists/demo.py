@@ -16,7 +16,8 @@ from ..extensions import db
 from ..places.models import Community
 from ..schedule.models import Program
 from ..timeutil import week_start
-from .models import ListStatus, ReadingLogEntry, Task, TaskKind, TaskList, TaskTick
+from .models import ListStatus, Task, TaskKind, TaskList, TaskTick
+from .operations import TickDetails, add_log_entry, tick_task
 
 WINTER_TITLE = "寒假家庭阅读任务清单"
 SUMMER_TITLE = "暑假家庭阅读任务清单（去年）"
@@ -121,7 +122,10 @@ def seed_tasklists(today: date) -> str:
 
 
 def _seed_ticks(task_list: TaskList, today: date) -> int:
-    """Ticks and log entries for the first children of the demo households (once)."""
+    """Ticks and log entries for the first children of the demo households (once).
+
+    Made through the operations that the family pages use.
+    """
     from ..signups.models import Household, Member, MemberKind
 
     has_ticks = db.session.scalars(
@@ -142,24 +146,14 @@ def _seed_ticks(task_list: TaskList, today: date) -> int:
     for n, child in enumerate(children):
         # Some children are ahead, some behind: a spread worth looking at in the figures.
         for task in tasks[: max(1, len(tasks) - n * 2)]:
-            db.session.add(
-                TaskTick(
-                    task_id=task.id,
-                    member_id=child.id,
-                    household_id=child.household_id,
-                    minutes=15 + 5 * (task.id % 4) if task.kind is TaskKind.READ_TOGETHER else None,
-                )
-            )
+            minutes = 15 + 5 * (task.id % 4) if task.kind is TaskKind.READ_TOGETHER else None
+            tick_task(task, child, TickDetails(minutes=minutes))
             made += 1
-        db.session.add(
-            ReadingLogEntry(
-                task_list_id=task_list.id,
-                member_id=child.id,
-                household_id=child.household_id,
-                title="小猪佩奇" if n % 2 else "一园青菜成了精",
-                minutes=20 + 5 * n,
-                read_on=max(task_list.starts_on, today - timedelta(days=n + 1)),
-            )
+        add_log_entry(
+            task_list,
+            child,
+            title="小猪佩奇" if n % 2 else "一园青菜成了精",
+            minutes=20 + 5 * n,
+            read_on=max(task_list.starts_on, today - timedelta(days=n + 1)),
         )
-    db.session.flush()
     return made
