@@ -19,7 +19,7 @@ from ..schedule.occupancy import Occupancy, occupancy
 from ..timeutil import beijing_today, to_beijing
 from .grid import parse_day
 from .params import ParamError, refuse_unknown, scope_from_args, single
-from .queries import beijing_range, sessions_between
+from .queries import beijing_range, seats_left, sessions_between
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -83,7 +83,7 @@ def session_json(s: ReadingSession, seats: Occupancy) -> dict[str, Any]:
         "capacity": s.capacity,
         "seats_taken": seats.seats_taken,
         "waitlist_count": seats.waitlist_count,
-        "seats_left": max(s.capacity - seats.seats_taken, 0),
+        "seats_left": seats_left(s, seats),
         "url": url_for("calendars.session_page", session_id=s.id, _external=True),
         "ics_url": url_for("feeds.session_ics", session_id=s.id, _external=True),
     }

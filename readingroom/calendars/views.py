@@ -32,6 +32,7 @@ from .queries import (
     beijing_range,
     feed_state,
     load_session,
+    seats_left,
     sessions_between,
     with_occupancy,
 )
@@ -270,7 +271,7 @@ def session_page(session_id: int):
         "calendars/session.html",
         s=s,
         seats=seats,
-        seats_left=max(s.capacity - seats.seats_taken, 0),
+        seats_left=seats_left(s, seats),
         now=now,
         siblings=siblings,
         community_sub=subscription(Scope(community=s.room.community)),
