@@ -66,7 +66,7 @@ def register_household(
     mobile = normalise_mobile(mobile)
     if household_by_mobile(mobile) is not None:
         raise AccountError(
-            _("This number already has a family account. Log in, or ask the staff for help."),
+            _("This number already has a family account. Log in, or ask the staff."),
             "mobile",
         )
     now = now or utcnow()
@@ -102,11 +102,6 @@ def authenticate(mobile: str, password: str) -> Household | None:
 def give_consent(household: Household, *, now: datetime | None = None) -> None:
     household.consent_at = now or utcnow()
     household.consent_version = CONSENT_VERSION
-    db.session.flush()
-
-
-def change_password(household: Household, password: str) -> None:
-    household.set_password(password)
     db.session.flush()
 
 
