@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from flask import abort
 from sqlalchemy import Select, or_, select
-from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from ..database import UTCDateTime
 from ..extensions import db
@@ -106,6 +106,26 @@ def load_session(session_id: int) -> ReadingSession:
     if session is None:
         abort(404)
     return session
+
+
+def other_dates_of_series(
+    session: ReadingSession, now: datetime, *, limit: int
+) -> list[ReadingSession]:
+    """The next ``limit`` occurrences of the session's series that have not ended (not itself)."""
+    if session.series_id is None:
+        return []
+    stmt = (
+        select(ReadingSession)
+        .where(
+            ReadingSession.series_id == session.series_id,
+            ReadingSession.id != session.id,
+            ReadingSession.ends_at > now,
+        )
+        .options(selectinload(ReadingSession.room))
+        .order_by(ReadingSession.starts_at)
+        .limit(limit)
+    )
+    return list(db.session.scalars(stmt))
 
 
 def beijing_range(first: date, last: date) -> tuple[datetime, datetime]:

@@ -14,13 +14,13 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..i18n import current_language, localized
 from ..places.models import Community, Room
 from ..qr import qr_svg
-from ..schedule.models import Program, ReadingSession
+from ..schedule.models import Program
 from ..schedule.occupancy import occupancy
 from ..timeutil import beijing_today, to_beijing, utcnow, week_start
 from .cache import LRUCache, digest
@@ -32,6 +32,7 @@ from .queries import (
     beijing_range,
     feed_state,
     load_session,
+    other_dates_of_series,
     seats_left,
     sessions_between,
     with_occupancy,
@@ -251,21 +252,6 @@ def session_page(session_id: int):
     """Everything about one session, and the place where sign-up goes."""
     s = load_session(session_id)
     now = utcnow()
-    siblings: list[ReadingSession] = []
-    if s.series_id is not None:
-        siblings = list(
-            db.session.scalars(
-                select(ReadingSession)
-                .where(
-                    ReadingSession.series_id == s.series_id,
-                    ReadingSession.id != s.id,
-                    ReadingSession.ends_at > now,
-                )
-                .options(selectinload(ReadingSession.room))
-                .order_by(ReadingSession.starts_at)
-                .limit(SERIES_PREVIEW)
-            )
-        )
     seats = occupancy([s.id])[s.id]
     return render_template(
         "calendars/session.html",
@@ -273,7 +259,7 @@ def session_page(session_id: int):
         seats=seats,
         seats_left=seats_left(s, seats),
         now=now,
-        siblings=siblings,
+        siblings=other_dates_of_series(s, now, limit=SERIES_PREVIEW),
         community_sub=subscription(Scope(community=s.room.community)),
     )
 
