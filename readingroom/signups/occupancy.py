@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from ..extensions import db
 from ..schedule.occupancy import Occupancy
-from .models import Registration, RegistrationStatus
+from .models import LIVE_STATUSES, Registration, RegistrationStatus
 
 
 def seat_counts(session_ids: list[int]) -> dict[int, Occupancy]:
@@ -18,7 +18,7 @@ def seat_counts(session_ids: list[int]) -> dict[int, Occupancy]:
         select(Registration.session_id, Registration.status, func.sum(Registration.seats))
         .where(
             Registration.session_id.in_(session_ids),
-            Registration.status.in_([RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED]),
+            Registration.status.in_(LIVE_STATUSES),
         )
         .group_by(Registration.session_id, Registration.status)
     )

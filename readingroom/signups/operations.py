@@ -26,6 +26,7 @@ from sqlalchemy import func, select
 
 from ..database import lock_row
 from ..extensions import db
+from ..i18n import localized
 from ..schedule.models import ReadingSession, SessionStatus
 from ..schedule.signals import session_changed
 from ..timeutil import format_moment, utcnow
@@ -115,7 +116,7 @@ def live_registration(session_id: int, household_id: int) -> Registration | None
     stmt = select(Registration).where(
         Registration.session_id == session_id,
         Registration.household_id == household_id,
-        Registration.status.in_([RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED]),
+        Registration.status.in_(LIVE_STATUSES),
     )
     return db.session.scalars(stmt).first()
 
@@ -193,12 +194,14 @@ def person_of(member: Member) -> Person:
     )
 
 
-def eligibility_problems(session: ReadingSession, members: Sequence[Member]) -> list[str]:
-    from ..i18n import localized
+def audience_of(session: ReadingSession) -> Audience:
+    """The session's strand rule, named in the served language."""
+    return Audience.of(session.program, name=localized(session.program))
 
-    audience = Audience.of(session.program, name=localized(session.program))
+
+def eligibility_problems(session: ReadingSession, members: Sequence[Member]) -> list[str]:
     people = [person_of(m) for m in members]
-    return audience_problems(audience, people, session_day(session.starts_at))
+    return audience_problems(audience_of(session), people, session_day(session.starts_at))
 
 
 # --- under the session's lock ----------------------------------------------------------------

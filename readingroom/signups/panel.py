@@ -18,7 +18,7 @@ from ..schedule.models import ReadingSession
 from ..schedule.occupancy import Occupancy, occupancy
 from ..timeutil import utcnow
 from . import operations as ops
-from .eligibility import Audience, Window, session_day
+from .eligibility import Window, session_day
 from .models import LIVE_STATUSES, Household, Registration
 
 
@@ -43,9 +43,7 @@ class Panel:
 
 def audience_text(s: ReadingSession) -> str:
     """Who the session's strand is for, in a sentence."""
-    from ..i18n import localized
-
-    audience = Audience.of(s.program, name=localized(s.program))
+    audience = ops.audience_of(s)
     if audience.adult_required:
         return _(
             "For children aged %(range)s, each with an accompanying adult.",
@@ -67,9 +65,7 @@ def public_session_url(s: ReadingSession) -> str:
 def member_label(member, s: ReadingSession) -> str:
     if member.birth_year is None:
         return member.given_name
-    from .operations import person_of
-
-    age = person_of(member).age_on(session_day(s.starts_at))
+    age = ops.person_of(member).age_on(session_day(s.starts_at))
     return _("%(name)s (%(age)d on the day)", name=member.given_name, age=age)
 
 

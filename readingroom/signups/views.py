@@ -30,6 +30,7 @@ from wtforms import SelectChoice
 
 from ..calendars.feeds import webcal_url
 from ..extensions import db, limiter, login_manager
+from ..i18n import localized
 from ..places.models import Community
 from ..schedule.models import ReadingSession
 from ..security import safe_next_url
@@ -108,8 +109,6 @@ def _own_member(member_id: int) -> Member:
 
 
 def _communities() -> list[SelectChoice]:
-    from ..i18n import localized
-
     communities = db.session.scalars(select(Community).order_by(Community.id))
     return [SelectChoice(c.id, localized(c)) for c in communities]
 
