@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectField, ValidationError
+from wtforms import BooleanField, SelectField, StringField, ValidationError
 from wtforms.validators import NumberRange, Optional
+from wtforms.widgets import MonthInput
 
 from ..formutil import WholeNumberField
 from ..i18n import localized
 from ..places.models import Community, Room
 from ..schedule.models import Program
+from ..timeutil import beijing_today
+from .grid import parse_month
 from .params import MAX_AGE
 from .queries import Scope
 
@@ -87,3 +91,28 @@ def _pick(items: list[Any], field: SlugSelectField) -> Any:
     if field.errors or not field.data:
         return None
     return next((item for item in items if item.slug == field.data), None)
+
+
+def _this_month_if_empty(value: str | None) -> str:
+    return value or beijing_today().strftime("%Y-%m")
+
+
+class PosterForm(FlaskForm):
+    """Which community's month the poster shows (a GET form: the choice lives in the URL)."""
+
+    class Meta:
+        csrf = False
+
+    community = SelectField(_l("Community"), id="poster-community", validate_choice=False)
+    month = StringField(
+        _l("Month"), id="poster-month", widget=MonthInput(), filters=[_this_month_if_empty]
+    )
+
+    def validate_month(self, field: StringField) -> None:
+        if parse_month(field.data) is None:
+            raise ValidationError(_l("Enter the month as YYYY-MM, e.g. 2026-07."))
+
+    @property
+    def first_day(self) -> date | None:
+        """The first of the chosen month (None while the month is not valid)."""
+        return parse_month(self.month.data)

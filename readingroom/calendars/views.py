@@ -22,10 +22,10 @@ from ..places.models import Community, Room
 from ..qr import qr_svg
 from ..schedule.models import Program
 from ..schedule.occupancy import occupancy
-from ..timeutil import beijing_today, to_beijing, utcnow, week_start
+from ..timeutil import beijing_today, utcnow, week_start
 from .cache import LRUCache, digest
 from .feeds import feed_url, webcal_url
-from .forms import FilterForm
+from .forms import FilterForm, PosterForm
 from .grid import add_months, by_day, month_weeks, parse_day, parse_month, week_days
 from .queries import (
     Scope,
@@ -286,29 +286,21 @@ def subscribe():
 def poster():
     """An A4 month poster of one community's sessions for the notice board."""
     communities = list(db.session.scalars(select(Community).order_by(Community.id)))
-    slug = request.args.get("community")
-    raw_month = request.args.get("month")
-    today = beijing_today()
-    month = parse_month(raw_month) if raw_month else today.replace(day=1)
-    month_error = _("Enter the month as YYYY-MM, e.g. 2026-07.") if month is None else None
-    community = next((c for c in communities if c.slug == slug), None)
-    if slug and community is None:
+    form = PosterForm(formdata=request.args)
+    form.community.choices = [(c.slug, localized(c)) for c in communities]
+    community = next((c for c in communities if c.slug == form.community.data), None)
+    if form.community.data and community is None:
         abort(404)
+    month = form.first_day if form.validate() else None
     if community is None or month is None:
-        return render_template(
-            "calendars/poster_form.html",
-            communities=communities,
-            chosen=slug or "",
-            month_value=raw_month or today.strftime("%Y-%m"),
-            month_error=month_error,
-        )
+        return render_template("calendars/poster_form.html", form=form)
     weeks = month_weeks(month)
-    scope = Scope(community=community)
-    sessions = sessions_between(scope, *beijing_range(weeks[0][0], weeks[-1][-1]))
+    sessions = sessions_between(
+        Scope(community=community), *beijing_range(month, add_months(month, 1) - timedelta(days=1))
+    )
     page_url = url_for("calendars.index", community=community.slug, _external=True)
-    shown = [s for s in sessions if to_beijing(s.starts_at).date().replace(day=1) == month]
-    programs = {s.program_id: s.program for s in shown}
-    rooms = {s.room_id: s.room for s in shown}
+    programs = {s.program_id: s.program for s in sessions}
+    rooms = {s.room_id: s.room for s in sessions}
     return render_template(
         "calendars/poster.html",
         community=community,
@@ -319,5 +311,4 @@ def poster():
         rooms=sorted(rooms.values(), key=lambda r: r.id),
         page_url=page_url,
         qr=qr_svg(page_url, label=_("QR code of the community's calendar page")),
-        to_beijing=to_beijing,
     )
