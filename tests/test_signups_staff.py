@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from readingroom.extensions import db
 from readingroom.schedule.operations import cancel_session
+from readingroom.signups import accounts
 from readingroom.signups import operations as ops
 from readingroom.signups.models import (
     Attendee,
@@ -296,6 +297,23 @@ def test_household_search_by_full_number_within_the_staff_scope(client, desk, ma
     assert client.get(f"/staff/households/{stranger.id}").status_code == 403
     bad = client.get("/staff/households?mobile=123").get_data(as_text=True)
     assert 'id="mobile-error"' in bad
+
+
+def test_staff_see_their_communities_families_and_those_who_signed_up_with_them(make, family):
+    home, other = make.community(), make.community()
+    s = make.session(make.room(home), program=make.program(min_age=3, max_age=12))
+    own = family.household(home)
+    guest = family.household(other)  # lives elsewhere, signs up here
+    stranger = family.household(other)
+    ops.sign_up(s.id, guest.id, member_ids(guest))
+    db.session.commit()
+
+    def visible(ids):
+        return set(db.session.scalars(accounts.households_visible_to(ids)))
+
+    assert visible({home.id}) == {own, guest}
+    assert visible({other.id}) == {guest, stranger}
+    assert visible(None) == {own, guest, stranger}
 
 
 def test_unknown_ids_are_not_found(client, desk):

@@ -10,11 +10,11 @@ from datetime import datetime, timedelta
 
 from flask import current_app, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import Select, or_, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
-from ..places.models import Community
+from ..places.models import Community, Room
 from ..schedule.models import ReadingSession
 from ..security import new_token, token_digest, token_matches
 from ..timeutil import utcnow
@@ -273,7 +273,22 @@ def registration_by_cancel_token(token: str) -> Registration | None:
     return registration
 
 
-# --- staff: the full number, on request, logged ------------------------------------------------
+# --- staff: which families they see; the full number, on request, logged ----------------------
+
+
+def households_visible_to(community_ids: set[int] | None) -> Select:
+    """The households staff of these communities see (``None``: all, the administrator):
+    those of their communities, and any that signed up for a session of theirs."""
+    stmt = select(Household)
+    if community_ids is None:
+        return stmt
+    registered = (
+        select(Registration.household_id)
+        .join(ReadingSession, ReadingSession.id == Registration.session_id)
+        .join(Room, Room.id == ReadingSession.room_id)
+        .where(Room.community_id.in_(community_ids))
+    )
+    return stmt.where(or_(Household.community_id.in_(community_ids), Household.id.in_(registered)))
 
 
 def reveal_phone(household: Household, staff_id: int, *, session_id: int | None = None) -> str:

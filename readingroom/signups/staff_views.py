@@ -14,7 +14,6 @@ from sqlalchemy.orm import selectinload
 
 from ..auth.permissions import community_ids_of, require_community, staff_required
 from ..extensions import db
-from ..places.models import Room
 from ..qr import qr_svg
 from ..schedule.models import ReadingSession
 from ..timeutil import utcnow
@@ -228,18 +227,7 @@ def clear_no_show(registration_id: int):
 
 
 def _visible_households():
-    """Households of the staff member's communities, or that signed up for their sessions."""
-    ids = community_ids_of(current_user)
-    stmt = select(Household)
-    if ids is None:
-        return stmt
-    registered = (
-        select(Registration.household_id)
-        .join(ReadingSession, ReadingSession.id == Registration.session_id)
-        .join(Room, Room.id == ReadingSession.room_id)
-        .where(Room.community_id.in_(ids))
-    )
-    return stmt.where(or_(Household.community_id.in_(ids), Household.id.in_(registered)))
+    return accounts.households_visible_to(community_ids_of(current_user))
 
 
 def _household(household_id: int) -> Household:
