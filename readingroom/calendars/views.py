@@ -27,6 +27,7 @@ from .cache import LRUCache, digest
 from .feeds import feed_url, webcal_url
 from .forms import FilterForm, PosterForm
 from .grid import add_months, by_day, month_weeks, parse_day, parse_month, week_days
+from .ical import FEED_WINDOW_DAYS
 from .queries import (
     Scope,
     beijing_range,
@@ -279,6 +280,7 @@ def subscribe():
         feed_url=feed_url,
         webcal_url=webcal_url,
         Scope=Scope,
+        window_days=FEED_WINDOW_DAYS,
     )
 
 
