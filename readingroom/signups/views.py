@@ -320,16 +320,24 @@ def _load_session(session_id: int) -> ReadingSession:
     return db.get_or_404(ReadingSession, session_id)
 
 
+def _members_form(
+    household: Household, s: ReadingSession, registration: Registration | None
+) -> SignupForm:
+    """The "who is coming" form; until it is sent, it shows who is signed up now."""
+    form = SignupForm()
+    form.members.choices = signup_choices(household, s)
+    if not form.is_submitted() and registration is not None:
+        form.members.data = [a.member_id for a in registration.attendees if a.member_id]
+    return form
+
+
 @bp.route("/sessions/<int:session_id>/signup", methods=["GET", "POST"])
 @household_required
 def signup(session_id: int):
     s = _load_session(session_id)
     household = _household()
     existing = ops.live_registration(s.id, household.id)
-    form = SignupForm()
-    form.members.choices = signup_choices(household, s)
-    if not form.is_submitted() and existing is not None:
-        form.members.data = [a.member_id for a in existing.attendees if a.member_id]
+    form = _members_form(household, s, existing)
     if form.validate_on_submit():
         chosen = list(form.members.data)
         try:
@@ -358,9 +366,7 @@ def signup(session_id: int):
 def registration(registration_id: int):
     registration = _own_registration(registration_id)
     s = registration.session
-    form = SignupForm()
-    form.members.choices = signup_choices(_household(), s)
-    form.members.data = [a.member_id for a in registration.attendees if a.member_id]
+    form = _members_form(_household(), s, registration)
     now = utcnow()
     return render_template(
         "signups/registration.html",
