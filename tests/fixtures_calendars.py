@@ -24,6 +24,7 @@ from readingroom.schedule.operations import (
     update_session,
 )
 from readingroom.timeutil import BEIJING, beijing_today
+from tests.conftest import at
 
 
 @dataclass
@@ -84,7 +85,7 @@ def world(make) -> CalendarWorld:
     senior_session = make.session(
         sun_room,
         program=senior,
-        start=datetime.combine(beijing_today() + timedelta(days=2), time(9, 30), tzinfo=BEIJING),
+        start=at(beijing_today() + timedelta(days=2), 9, 30),
         minutes=90,
         capacity=12,
         title="长者悦读会",

@@ -18,8 +18,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import datetime, timedelta
-from datetime import time as daytime
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -32,7 +31,7 @@ from readingroom.extensions import db
 from readingroom.schedule.models import ReadingSession
 from readingroom.schedule.operations import series_data, update_session
 from readingroom.timeutil import BEIJING, beijing_today
-from tests.conftest import PASSWORD, PASSWORD_HASH, TEST_DATABASE_URL, base_config
+from tests.conftest import PASSWORD, PASSWORD_HASH, TEST_DATABASE_URL, at, base_config
 from tests.fixtures_calendars import parse_ics
 from tests.servers import gunicorn, scratch_postgres
 
@@ -482,7 +481,7 @@ def _seed(url: str) -> int:
         community = Community(slug="gu", name="多进程社区", name_en="Workers")
         room = Room(community=community, slug="gu-room", name="书房", address="1号", seats=20)
         program = Program(slug="all", name="大家读", min_age=0, adult_required=False)
-        start = datetime.combine(beijing_today() + timedelta(days=3), daytime(9), tzinfo=BEIJING)
+        start = at(beijing_today() + timedelta(days=3), 9)
         sessions = [
             ReadingSession(
                 program=program,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from werkzeug.http import http_date
@@ -14,6 +14,7 @@ from readingroom.extensions import db
 from readingroom.schedule.models import ReadingSession
 from readingroom.schedule.operations import cancel_session, series_data, update_session
 from readingroom.timeutil import BEIJING, beijing_today
+from tests.conftest import at
 from tests.fixtures_calendars import backdate, expected, occurrences, parse_ics
 
 FEEDS = [
@@ -27,9 +28,7 @@ FEEDS = [
 
 
 def window() -> tuple[datetime, datetime]:
-    start = datetime.combine(
-        beijing_today() - timedelta(days=FEED_WINDOW_DAYS), time(0), tzinfo=BEIJING
-    )
+    start = at(beijing_today() - timedelta(days=FEED_WINDOW_DAYS), 0)
     return start.astimezone(UTC), start.astimezone(UTC) + timedelta(days=400)
 
 
@@ -221,12 +220,8 @@ def test_an_edit_raises_sequence_and_last_modified_but_keeps_the_uid(client, wor
 def test_feed_window_is_90_days_back(client, make):
     room = make.room(make.community("yaozhuang"))
     today = beijing_today()
-    inside = make.session(
-        room, start=datetime.combine(today - timedelta(days=90), time(0, 0), tzinfo=BEIJING)
-    )
-    outside = make.session(
-        room, start=datetime.combine(today - timedelta(days=91), time(23, 0), tzinfo=BEIJING)
-    )
+    inside = make.session(room, start=at(today - timedelta(days=90), 0))
+    outside = make.session(room, start=at(today - timedelta(days=91), 23))
     text = client.get("/feeds/all.ics").get_data(as_text=True)
     assert inside.ical_uid() in text
     assert outside.ical_uid() not in text
@@ -238,12 +233,10 @@ def test_window_moving_past_a_session_moves_last_modified(app, make):
 
     room = make.room()
     today = beijing_today()
-    old = make.session(
-        room, start=datetime.combine(today - timedelta(days=91), time(10), tzinfo=BEIJING)
-    )
+    old = make.session(room, start=at(today - timedelta(days=91), 10))
     backdate(old, hours=24 * 200)
     state = feed_state(today)
-    left = datetime.combine(today, time(0), tzinfo=BEIJING).astimezone(UTC)
+    left = at(today, 0).astimezone(UTC)
     assert state.last_modified == left
     assert feed_state(today).fingerprint == state.fingerprint
     assert feed_state(today - timedelta(days=1)).fingerprint != state.fingerprint
@@ -318,7 +311,7 @@ def test_a_warm_feed_and_a_304_need_few_queries_whatever_the_number_of_sessions(
         assert response.status_code == 304
         return cold.count, warm.count, not_modified.count
 
-    start = datetime.combine(beijing_today(), time(9), tzinfo=BEIJING)
+    start = at(beijing_today(), 9)
     for day in range(3):
         make.session(room, program=program, start=start + timedelta(days=day))
     few = measure()

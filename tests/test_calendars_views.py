@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 
 import pytest
 
 from readingroom.calendars.ical import FEED_WINDOW_DAYS
 from readingroom.schedule.occupancy import Occupancy
 from readingroom.timeutil import BEIJING, beijing_today
+from tests.conftest import at
 
 PAGE_BUDGET = 200 * 1024  # bytes of HTML, before images
 
@@ -249,14 +250,14 @@ def test_pages_need_a_constant_number_of_queries(client, make, count_queries):
         "/?view=list",
         "/?community=yaozhuang&age=5&seats=1",
     ]
-    make.session(room, program=program, start=datetime.combine(start, time(20), tzinfo=BEIJING))
+    make.session(room, program=program, start=at(start, 20))
     few = [count(u) for u in urls]
     for i in range(40):
         day = start + timedelta(days=i % 20)
         make.session(
             room,
             program=program,
-            start=datetime.combine(day, time(8 + i // 20 * 2), tzinfo=BEIJING),
+            start=at(day, 8 + i // 20 * 2),
         )
     many = [count(u) for u in urls]
     assert few == many
