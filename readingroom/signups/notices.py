@@ -25,7 +25,7 @@ from typing import Any, Protocol
 
 from flask import Flask, Response, current_app, g, has_request_context, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from ..database import begin_write
 from ..extensions import db
@@ -64,6 +64,16 @@ def notify(
     if has_request_context():
         g.signups_notices_queued = True
     return notice
+
+
+def mark_all_read(household_id: int, *, now: datetime | None = None) -> None:
+    """The household has seen its notices (flushes)."""
+    db.session.execute(
+        update(Notice)
+        .where(Notice.household_id == household_id, Notice.read_at.is_(None))
+        .values(read_at=now or utcnow())
+    )
+    db.session.flush()
 
 
 # --- wording ---------------------------------------------------------------------------------

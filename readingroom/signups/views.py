@@ -494,11 +494,7 @@ def notices_read():
     form = ActionForm()
     if not form.validate_on_submit():
         abort(400)
-    now = utcnow()
-    for notice in db.session.scalars(
-        select(Notice).where(Notice.household_id == current_user.id, Notice.read_at.is_(None))
-    ):
-        notice.read_at = now
+    notices.mark_all_read(_household().id)
     db.session.commit()
     return redirect(url_for("signups.notices_page"))
 
