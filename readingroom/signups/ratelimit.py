@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask import Response, request
 from flask_limiter.util import get_remote_address
+from flask_login import current_user
 
 from .phones import normalise_mobile
 
@@ -19,6 +20,13 @@ def address_key() -> str:
 def account_key() -> str:
     """The number being logged into, whoever tries it and from wherever."""
     return "household:" + (normalise_mobile(request.form.get("mobile")) or "-")
+
+
+def logged_in_account_key() -> str:
+    """The logged-in family's number: wrong passwords on the delete page count against the
+    account under the same key as at login."""
+    mobile = getattr(current_user, "mobile", None) if current_user else None
+    return "household:" + (mobile or address_key())
 
 
 def failed_login(response: Response) -> bool:

@@ -60,7 +60,7 @@ from .models import (
     Registration,
 )
 from .panel import my_registrations, panel_for, public_session_url, signup_choices
-from .ratelimit import account_key, address_key, failed_login
+from .ratelimit import account_key, address_key, failed_login, logged_in_account_key
 
 bp = Blueprint("signups", __name__)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -537,17 +537,11 @@ def my_data_json():
     return response
 
 
-def _household_key() -> str:
-    """Wrong passwords on the delete page count against the account, as at login."""
-    mobile = getattr(current_user, "mobile", None) if current_user else None
-    return "household:" + (mobile or address_key())
-
-
 @bp.route("/family/delete", methods=["GET", "POST"])
 @limiter.limit(
     _login_limit_account,
     methods=["POST"],
-    key_func=_household_key,
+    key_func=logged_in_account_key,
     deduct_when=failed_login,
     scope="family-login-account",
 )
