@@ -30,12 +30,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import event, text
+from sqlalchemy import text
 
 from readingroom import create_app
 from readingroom.calendars import changes
 from readingroom.calendars.feeds import body_cache, event_cache
-from readingroom.calendars.queries import raw_query_listeners
+from readingroom.calendars.queries import counting_statements
 from readingroom.extensions import db
 from readingroom.places.models import Community, Room
 from readingroom.schedule.models import Program, ReadingSession, SessionStatus
@@ -99,14 +99,6 @@ def seed(total: int, today: date) -> int:
     return len(sessions)
 
 
-class Counter:
-    def __init__(self) -> None:
-        self.n = 0
-
-    def __call__(self, *args: object, **kwargs: object) -> None:
-        self.n += 1
-
-
 def timed_rounds(client, cases, repeat: int, etag: str) -> dict[str, tuple[float, int, int]]:
     """Median seconds, status and size per case. The cases take turns, one request each
     per round, so that a change in the machine's load hits them all alike."""
@@ -130,17 +122,11 @@ def timed_rounds(client, cases, repeat: int, etag: str) -> dict[str, tuple[float
 def queries(app, client, url: str, headers=None, before=None) -> int:
     if before is not None:
         before()
-    counter = Counter()
     with app.app_context():
         engine = db.engine
-    event.listen(engine, "before_cursor_execute", counter)
-    raw_query_listeners.append(counter)  # statements run below SQLAlchemy's events
-    try:
+    with counting_statements(engine) as counter:
         client.get(url, headers=headers or {}).get_data()
-    finally:
-        event.remove(engine, "before_cursor_execute", counter)
-        raw_query_listeners.remove(counter)
-    return counter.n
+    return counter.count
 
 
 def build(database_url: str | None, workdir: Path, total: int, listen: bool = True):

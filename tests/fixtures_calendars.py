@@ -7,10 +7,10 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
-from sqlalchemy import event, update
+from sqlalchemy import update
 
 from readingroom.calendars.cache import clear_all as clear_calendar_caches
-from readingroom.calendars.queries import raw_query_listeners
+from readingroom.calendars.queries import counting_statements
 from readingroom.extensions import db
 from readingroom.places.models import Community, Room
 from readingroom.schedule import occupancy as occupancy_module
@@ -142,34 +142,10 @@ def seats_provider() -> Iterator[dict[int, Occupancy]]:
     occupancy_module._provider = saved
 
 
-class QueryCounter:
-    """Counts the SQL statements the app sends while active."""
-
-    def __init__(self) -> None:
-        self.count = 0
-
-    def __call__(self, *args: object, **kwargs: object) -> None:
-        self.count += 1
-
-
 @pytest.fixture
 def count_queries(app):
     """``with count_queries() as counter:`` counts statements run inside the block."""
-    from contextlib import contextmanager
-
-    @contextmanager
-    def counting() -> Iterator[QueryCounter]:
-        counter = QueryCounter()
-        engine = db.engine
-        event.listen(engine, "before_cursor_execute", counter)
-        raw_query_listeners.append(counter)  # the feeds' validators bypass SQLAlchemy events
-        try:
-            yield counter
-        finally:
-            event.remove(engine, "before_cursor_execute", counter)
-            raw_query_listeners.remove(counter)
-
-    return counting
+    return lambda: counting_statements(db.engine)
 
 
 def parse_ics(body: bytes):

@@ -9,12 +9,13 @@ the number of queries does not grow with the number of sessions.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from flask import abort
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Engine, Select, event, or_, select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from ..database import UTCDateTime
@@ -184,8 +185,8 @@ SELECT
   (SELECT count(*) FROM program),
   (SELECT max(updated_at) FROM program)
 """
-#: Called with the SQL of each statement run below SQLAlchemy's events (query counters).
-raw_query_listeners: list[Callable[[str], None]] = []
+#: Called with the SQL of each statement run below SQLAlchemy's events (see counting_statements).
+_raw_query_listeners: list[Callable[[str], None]] = []
 _PLACEHOLDERS = {"qmark": "?", "format": "%s", "pyformat": "%s", "numeric": ":1", "named": ":w"}
 _STAMP = UTCDateTime()
 
@@ -206,7 +207,7 @@ def _feed_state_row(window_start: datetime) -> tuple:
     value = bind(window_start) if bind else window_start
     parameters: tuple | dict = {"w": value} if dialect.paramstyle == "named" else (value,)
     sql = _FEED_STATE_SQL.format(window_start=placeholder)
-    for listener in raw_query_listeners:
+    for listener in _raw_query_listeners:
         listener(sql)
     connection = engine.raw_connection()
     driver = connection.driver_connection
@@ -225,6 +226,30 @@ def _feed_state_row(window_start: datetime) -> tuple:
             driver.autocommit = False
         connection.close()  # back to the pool
     return tuple(row)
+
+
+class StatementCount:
+    """How many SQL statements were sent (see :func:`counting_statements`)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, *args: object, **kwargs: object) -> None:
+        self.count += 1
+
+
+@contextmanager
+def counting_statements(engine: Engine) -> Iterator[StatementCount]:
+    """Count the statements sent to ``engine`` inside the block (tests, the benchmark):
+    those SQLAlchemy's events see, and the validators' query, which runs below them."""
+    counter = StatementCount()
+    event.listen(engine, "before_cursor_execute", counter)
+    _raw_query_listeners.append(counter)
+    try:
+        yield counter
+    finally:
+        event.remove(engine, "before_cursor_execute", counter)
+        _raw_query_listeners.remove(counter)
 
 
 def feed_state(today: date) -> FeedState:
