@@ -60,54 +60,43 @@ class FamilyFactory:
         db.session.add(household)
         db.session.flush()
         for child_name, age in children:
-            year, month = birth_for_age(age)
-            db.session.add(
-                Member(
-                    household_id=household.id,
-                    kind=MemberKind.CHILD,
-                    given_name=child_name,
-                    birth_year=year,
-                    birth_month=month,
-                )
-            )
+            _member(household, MemberKind.CHILD, child_name, age=age)
         for i, adult_name in enumerate(adults):
-            db.session.add(
-                Member(
-                    household_id=household.id,
-                    kind=MemberKind.ADULT,
-                    given_name=adult_name,
-                    role=AdultRole.SELF if i == 0 else AdultRole.GRANDPARENT,
-                )
-            )
+            role = AdultRole.SELF if i == 0 else AdultRole.GRANDPARENT
+            _member(household, MemberKind.ADULT, adult_name, role=role)
         db.session.commit()
         return household
 
     def adult(self, household: Household, name: str = "爷爷", age: int | None = None) -> Member:
-        year, month = birth_for_age(age) if age is not None else (None, None)
-        member = Member(
-            household_id=household.id,
-            kind=MemberKind.ADULT,
-            given_name=name,
-            role=AdultRole.GRANDPARENT,
-            birth_year=year,
-            birth_month=month,
-        )
-        db.session.add(member)
+        member = _member(household, MemberKind.ADULT, name, age=age, role=AdultRole.GRANDPARENT)
         db.session.commit()
         return member
 
     def child(self, household: Household, name: str = "小红", age: int = 5) -> Member:
-        year, month = birth_for_age(age)
-        member = Member(
-            household_id=household.id,
-            kind=MemberKind.CHILD,
-            given_name=name,
-            birth_year=year,
-            birth_month=month,
-        )
-        db.session.add(member)
+        member = _member(household, MemberKind.CHILD, name, age=age)
         db.session.commit()
         return member
+
+
+def _member(
+    household: Household,
+    kind: MemberKind,
+    name: str,
+    *,
+    age: int | None = None,
+    role: AdultRole | None = None,
+) -> Member:
+    year, month = birth_for_age(age) if age is not None else (None, None)
+    member = Member(
+        household_id=household.id,
+        kind=kind,
+        given_name=name,
+        birth_year=year,
+        birth_month=month,
+        role=role,
+    )
+    db.session.add(member)
+    return member
 
 
 @pytest.fixture
