@@ -10,7 +10,7 @@ import pytest
 from readingroom.calendars.ical import FEED_WINDOW_DAYS
 from readingroom.schedule.occupancy import Occupancy
 from readingroom.timeutil import BEIJING, beijing_today
-from tests.conftest import at
+from tests.conftest import at, login
 
 PAGE_BUDGET = 200 * 1024  # bytes of HTML, before images
 
@@ -172,6 +172,19 @@ def test_session_page_waiting_list(client, world, seats_provider):
     seats_provider[s.id] = Occupancy(seats_taken=16, waitlist_count=5)
     page = html(client, f"/sessions/{s.id}")
     assert "剩余 0 个" in page and "候补 5 人" in page
+
+
+@pytest.mark.parametrize(
+    ("who", "shown"), [(None, False), ("sunzhuang", False), ("yaozhuang", True), ("admin", True)]
+)
+def test_only_staff_who_manage_the_community_get_the_manage_link(client, make, world, who, shown):
+    s = world.sessions[0]  # a Yaozhuang session
+    if who == "admin":
+        login(client, make.admin())
+    elif who is not None:
+        login(client, make.staff(getattr(world, who)))
+    page = html(client, f"/sessions/{s.id}")
+    assert (f'href="/staff/sessions/{s.id}"' in page) is shown
 
 
 def test_unknown_session_is_404(client, world):

@@ -12,10 +12,12 @@ from urllib.parse import quote, urlencode
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from ..auth.permissions import can_manage
 from ..extensions import db
 from ..i18n import current_language, localized
 from ..places.models import Community, Room
@@ -262,6 +264,7 @@ def session_page(session_id: int):
         now=now,
         siblings=other_dates_of_series(s, now, limit=SERIES_PREVIEW),
         community_sub=subscription(Scope(community=s.room.community)),
+        manages=can_manage(current_user, s.room.community_id),
     )
 
 
