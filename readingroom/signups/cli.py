@@ -7,43 +7,11 @@ from datetime import timedelta
 
 import click
 from flask import Blueprint
-from sqlalchemy import delete, select, update
 
 from ..extensions import db
-from ..schedule.models import ReadingSession
 from ..timeutil import utcnow
-from .models import Notice, PhoneReveal, Registration
 from .notices import deliver_pending
-from .privacy import anonymise_registrations
-
-
-def purge_before(cutoff) -> dict[str, int]:
-    """Registrations of sessions that ended before ``cutoff`` keep only what the figures need
-    (status, seats, each person's kind and age); notices and number look-ups go. Flushes."""
-    old_sessions = select(ReadingSession.id).where(ReadingSession.ends_at < cutoff)
-    old_registrations = select(Registration.id).where(Registration.session_id.in_(old_sessions))
-    registrations, attendees = anonymise_registrations(old_registrations, now=utcnow())
-    # Walk-ins have no household, but staff may have typed a name for them.
-    db.session.execute(
-        update(Registration)
-        .where(
-            Registration.id.in_(old_registrations),
-            Registration.household_id.is_(None),
-            Registration.walk_in_name != "",
-        )
-        .values(walk_in_name="")
-    )
-    notices = db.session.execute(delete(Notice).where(Notice.created_at < cutoff)).rowcount
-    reveals = db.session.execute(
-        delete(PhoneReveal).where(PhoneReveal.revealed_at < cutoff)
-    ).rowcount
-    db.session.flush()
-    return {
-        "registrations": registrations,
-        "attendees": attendees,
-        "notices": notices,
-        "number look-ups": reveals,
-    }
+from .privacy import purge_before
 
 
 def register_commands(bp: Blueprint) -> None:

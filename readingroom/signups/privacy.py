@@ -1,4 +1,5 @@
-"""A family's own data: everything kept about it (to read and download), and deleting it.
+"""A family's own data: everything kept about it (to read and download), deleting it, and
+the purge of old registrations (``flask --app readingroom signups purge``).
 
 What deleting keeps, and why: the programme needs figures (people and visits
 by strand, community, age group and month; fill rate, waiting lists,
@@ -68,6 +69,35 @@ def anonymise_registrations(registration_ids: Select, *, now: datetime) -> tuple
     ).rowcount
     db.session.flush()
     return registrations, attendees
+
+
+def purge_before(cutoff: datetime) -> dict[str, int]:
+    """Registrations of sessions that ended before ``cutoff`` keep only what the figures need
+    (status, seats, each person's kind and age); notices and number look-ups go. Flushes."""
+    old_sessions = select(ReadingSession.id).where(ReadingSession.ends_at < cutoff)
+    old_registrations = select(Registration.id).where(Registration.session_id.in_(old_sessions))
+    registrations, attendees = anonymise_registrations(old_registrations, now=utcnow())
+    # Walk-ins have no household, but staff may have typed a name for them.
+    db.session.execute(
+        update(Registration)
+        .where(
+            Registration.id.in_(old_registrations),
+            Registration.household_id.is_(None),
+            Registration.walk_in_name != "",
+        )
+        .values(walk_in_name="")
+    )
+    notices = db.session.execute(delete(Notice).where(Notice.created_at < cutoff)).rowcount
+    reveals = db.session.execute(
+        delete(PhoneReveal).where(PhoneReveal.revealed_at < cutoff)
+    ).rowcount
+    db.session.flush()
+    return {
+        "registrations": registrations,
+        "attendees": attendees,
+        "notices": notices,
+        "number look-ups": reveals,
+    }
 
 
 @dataclass(frozen=True)
