@@ -214,8 +214,12 @@ def _lock(session_id: int) -> ReadingSession:
     return session
 
 
-def _promote(session: ReadingSession, now: datetime) -> list[Registration]:
-    """Confirm the first waiting registrations that fit the free seats (caller holds the lock)."""
+def promote_waiting(session: ReadingSession, now: datetime) -> list[Registration]:
+    """Confirm the first waiting registrations that fit the free seats.
+
+    The caller holds the session's write lock: :func:`_lock` here, or, in the
+    schedule's receivers, the lock of the UPDATE that changed the capacity.
+    """
     free = session.capacity - seats_taken(session.id)
     if free <= 0:
         return []
@@ -369,7 +373,7 @@ def _change_members(
             )
     _set_attendees(registration, members, session)
     db.session.flush()
-    promoted = _promote(session, now)
+    promoted = promote_waiting(session, now)
     return Outcome(registration, created=False, promoted=promoted)
 
 
@@ -423,7 +427,7 @@ def _cancel_locked(
             registration=registration,
             detail=registration.cancel_reason,
         )
-    return registration, _promote(session, now)
+    return registration, promote_waiting(session, now)
 
 
 def cancel_upcoming_of_household(
@@ -513,7 +517,7 @@ def change_capacity(
     session.sequence += 1  # capacity is shown in calendars
     session.updated_at = now
     db.session.flush()
-    promoted = _promote(session, now)
+    promoted = promote_waiting(session, now)
     session_changed.send(session, changes={"capacity"})
     return promoted
 

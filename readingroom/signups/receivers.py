@@ -24,7 +24,7 @@ from ..schedule.signals import session_cancelled, session_changed
 from ..timeutil import utcnow
 from . import notices
 from .models import LIVE_STATUSES, NoticeKind, Registration
-from .operations import _promote, seats_taken
+from .operations import promote_waiting, seats_taken
 
 MOVE_FIELDS = {"starts_at", "ends_at", "room_id"}
 
@@ -58,7 +58,7 @@ def on_session_changed(session: ReadingSession, changes: set[str] | None = None,
         if seats_taken(session.id) > session.capacity:
             # Seats were taken between the clash check and the save: nothing is saved.
             raise ServiceUnavailable()
-        _promote(session, utcnow())
+        promote_waiting(session, utcnow())
 
 
 @session_cancelled.connect
