@@ -8,6 +8,9 @@ from flask_babel import lazy_gettext as _l
 from wtforms import IntegerField, SelectField, SelectMultipleField, ValidationError, widgets
 from wtforms.validators import Regexp
 
+#: The message for an id that is not among a field's choices (unknown, or not the user's).
+CHOOSE_FROM_LIST = _l("Choose one of the options in the list.")
+
 SLUG = Regexp(
     r"^[a-z0-9]+(?:-[a-z0-9]+)*$",
     message=_l("Use lower-case letters, digits and hyphens, e.g. yaozhuang-peony."),
@@ -27,11 +30,12 @@ class IdSelectField(SelectField):
         super().__init__(label, validators, **kwargs)
 
     def pre_validate(self, form: Any) -> None:
-        valid = {choice.value for choice in (self.choices or [])}
-        if self.data is None or self.data not in valid:
-            raise ValidationError(str(self.invalid_message))
+        if self.data is None or self.data not in _choice_values(self):
+            raise ValidationError(str(CHOOSE_FROM_LIST))
 
-    invalid_message = _l("Choose one of the options in the list.")
+
+def _choice_values(field: SelectField | SelectMultipleField) -> set[Any]:
+    return {choice.value for choice in (field.choices or [])}
 
 
 def _int_or_none(value: Any) -> int | None:
@@ -48,6 +52,31 @@ class CheckboxesField(SelectMultipleField):
 
     widget = widgets.ListWidget(prefix_label=False)
     option_widget = widgets.CheckboxInput()
+    #: The ``field`` macro draws fields with this flag as a fieldset of check boxes.
+    as_checkboxes = True
+
+
+class IdCheckboxesField(CheckboxesField):
+    """Check boxes of database ids whose choices are set per request (see IdSelectField)."""
+
+    def __init__(self, label: Any = None, validators: Any = None, **kwargs: Any):
+        kwargs.setdefault("coerce", _int_or_none)
+        super().__init__(label, validators, **kwargs)
+
+    def pre_validate(self, form: Any) -> None:
+        valid = _choice_values(self)
+        if any(value not in valid for value in self.data or []):
+            raise ValidationError(str(CHOOSE_FROM_LIST))
+
+
+class PlausibleDate:
+    """A date (or date and time) between 2000 and 2100: anything else is a typo."""
+
+    message = _l("Enter a date between 2000 and 2100.")
+
+    def __call__(self, form: Any, field: Any) -> None:
+        if field.data and not 2000 <= field.data.year <= 2100:
+            raise ValidationError(str(self.message))
 
 
 class WholeNumberField(IntegerField):

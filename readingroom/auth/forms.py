@@ -11,7 +11,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
-from ..formutil import CheckboxesField
+from ..formutil import IdCheckboxesField
 
 
 class LoginForm(FlaskForm):
@@ -46,7 +46,7 @@ class StaffUserForm(FlaskForm):
             SelectChoice("admin", _l("Subdistrict administrator")),
         ],
     )
-    communities = CheckboxesField(_l("Communities"), coerce=int)
+    communities = IdCheckboxesField(_l("Communities"))
     active = BooleanField(_l("Account active"), default=True)
     password = PasswordField(
         _l("New password"),

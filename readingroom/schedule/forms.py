@@ -28,7 +28,7 @@ from wtforms.validators import (
     Regexp,
 )
 
-from ..formutil import SLUG, CheckboxesField, IdSelectField, WholeNumberField
+from ..formutil import SLUG, CheckboxesField, IdSelectField, PlausibleDate, WholeNumberField
 from ..signups.window import SeriesWindowFields, SessionWindowFields
 from ..timeutil import weekday_name
 from .models import COLOUR_PATTERN
@@ -80,12 +80,12 @@ class SessionForm(SessionWindowFields, _SessionFields):
     starts_at = DateTimeLocalField(
         _l("Starts"),
         format="%Y-%m-%dT%H:%M",
-        validators=[InputRequired(_l("Enter the date and time it starts."))],
+        validators=[InputRequired(_l("Enter the date and time it starts.")), PlausibleDate()],
     )
     ends_at = DateTimeLocalField(
         _l("Ends"),
         format="%Y-%m-%dT%H:%M",
-        validators=[InputRequired(_l("Enter the date and time it ends."))],
+        validators=[InputRequired(_l("Enter the date and time it ends.")), PlausibleDate()],
     )
 
     def validate(self, extra_validators=None) -> bool:
@@ -97,10 +97,6 @@ class SessionForm(SessionWindowFields, _SessionFields):
                 ok = False
             elif end - start > MAX_SESSION_LENGTH:
                 self.ends_at.errors.append(_l("A session cannot be longer than a day."))
-                ok = False
-        for field in (self.starts_at, self.ends_at):
-            if field.data and not 2000 <= field.data.year <= 2100:
-                field.errors.append(_l("Enter a date between 2000 and 2100."))
                 ok = False
         return ok
 
@@ -116,9 +112,9 @@ class SeriesForm(SeriesWindowFields, _SessionFields):
     )
     end_time = TimeField(_l("Ends at"), validators=[InputRequired(_l("Enter the time it ends."))])
     first_date = DateField(
-        _l("First date"), validators=[InputRequired(_l("Enter the first date."))]
+        _l("First date"), validators=[InputRequired(_l("Enter the first date.")), PlausibleDate()]
     )
-    last_date = DateField(_l("Last date"), validators=[Optional()])
+    last_date = DateField(_l("Last date"), validators=[Optional(), PlausibleDate()])
     count = WholeNumberField(
         _l("or number of sessions"),
         validators=[
@@ -151,10 +147,6 @@ class SeriesForm(SeriesWindowFields, _SessionFields):
                 ok = False
             elif (last - first).days > 2 * 366:
                 self.last_date.errors.append(_l("A series can run for two years at most."))
-                ok = False
-        for field in (self.first_date, self.last_date):
-            if field.data and not 2000 <= field.data.year <= 2100:
-                field.errors.append(_l("Enter a date between 2000 and 2100."))
                 ok = False
         if ok:
             try:

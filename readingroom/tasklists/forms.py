@@ -24,34 +24,18 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from ..formutil import CheckboxesField, IdSelectField, WholeNumberField
+from ..formutil import (
+    CHOOSE_FROM_LIST,
+    IdCheckboxesField,
+    IdSelectField,
+    PlausibleDate,
+    WholeNumberField,
+)
 from .isbn import InvalidIsbn, normalise_isbn
 from .models import KIND_LABELS, TaskKind, weeks_in_period
 
 MAX_PERIOD_DAYS = 366
 MAX_MINUTES = 600  # ten hours of reading in one entry is already a lot
-CHOOSE_FROM_LIST = _l("Choose one of the options in the list.")
-
-
-def _int_or_none(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
-class CommunityBoxes(CheckboxesField):
-    """Community check boxes; ids outside the choices get our own message."""
-
-    def __init__(self, label: Any = None, validators: Any = None, **kwargs: Any):
-        kwargs.setdefault("coerce", _int_or_none)
-        super().__init__(label, validators, **kwargs)
-        self.type = "CheckboxesField"  # the `field` macro renders this type as check boxes
-
-    def pre_validate(self, form: Any) -> None:
-        valid = {choice.value for choice in (self.choices or [])}
-        if any(value not in valid for value in self.data or []):
-            raise ValidationError(str(CHOOSE_FROM_LIST))
 
 
 def _kind_or_none(value: Any) -> TaskKind | None:
@@ -71,10 +55,12 @@ class _PeriodForm(FlaskForm):
     """A first and last day (week 1 starts on the first), checked together."""
 
     starts_on = DateField(
-        _l("First day"), validators=[InputRequired(_l("Enter the first day of the period."))]
+        _l("First day"),
+        validators=[InputRequired(_l("Enter the first day of the period.")), PlausibleDate()],
     )
     ends_on = DateField(
-        _l("Last day"), validators=[InputRequired(_l("Enter the last day of the period."))]
+        _l("Last day"),
+        validators=[InputRequired(_l("Enter the last day of the period.")), PlausibleDate()],
     )
 
     min_weeks = 0  # set by the view: the weeks the list's tasks already run over
@@ -85,11 +71,7 @@ class _PeriodForm(FlaskForm):
 
     def _check_period(self) -> bool:
         """Order, length, sensible years, long enough for the tasks."""
-        ok = True
-        for field in (self.starts_on, self.ends_on):
-            if field.data and not 2000 <= field.data.year <= 2100:
-                field.errors.append(_l("Enter a date between 2000 and 2100."))
-                ok = False
+        ok = not (self.starts_on.errors or self.ends_on.errors)  # e.g. not a plausible year
         first, last = self.starts_on.data, self.ends_on.data
         if ok and first and last:
             if last < first:
@@ -120,7 +102,7 @@ class TaskListForm(_PeriodForm):
     )
     program = IdSelectField(_l("Strand"))
     all_communities = BooleanField(_l("For all communities"))
-    communities = CommunityBoxes(_l("For communities"))
+    communities = IdCheckboxesField(_l("For communities"))
     description = TextAreaField(
         _l("A word to families"),
         description=_l("Shown at the top of the list and on the printed copy."),
