@@ -18,6 +18,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     load_config(app, test_config)
     register_extensions(app)
     register_blueprints(app)
+    connect_receivers()
     register_template_helpers(app)
 
     from . import cli
@@ -56,51 +57,95 @@ def register_extensions(app: Flask) -> None:
 
     login_manager.login_message = _l("Please log in to see this page.")
 
-    from .auth import loaders  # noqa: F401  (registers the user loader)
+    login_manager.user_loader(load_user)
+
+
+def load_user(user_id: str) -> Any:
+    """Flask-Login: ids are prefixed by the kind of account ("staff:3", "household:7")."""
+    from .auth.models import StaffUser
+    from .extensions import db
+    from .families.models import Household
+
+    kind, _, ident = user_id.partition(":")
+    model = {"staff": StaffUser, "household": Household}.get(kind)
+    if model is None or not ident.isdigit():
+        return None
+    user = db.session.get(model, int(ident))
+    return user if user is not None and user.is_active else None
 
 
 def import_models() -> None:
     """Import every model module so that metadata (and Alembic) see all tables."""
     from .auth import models as _auth  # noqa: F401
+    from .families import models as _families  # noqa: F401
+    from .notices import models as _notices  # noqa: F401
     from .places import models as _places  # noqa: F401
+    from .privacy import models as _privacy  # noqa: F401
+    from .registrations import models as _registrations  # noqa: F401
     from .schedule import models as _schedule  # noqa: F401
-    from .signups import models as _signups  # noqa: F401
     from .tasklists import models as _tasklists  # noqa: F401
 
 
 def register_blueprints(app: Flask) -> None:
-    from .auth.admin_views import bp as staff_admin_bp
-    from .auth.views import bp as auth_bp
-    from .pages import bp as pages_bp
-    from .places.views import bp as places_bp
-    from .schedule.program_views import bp as programs_bp
-    from .schedule.views import bp as schedule_bp
+    from . import pages
+    from .auth import views as auth_views
+    from .calendars import api, feeds
+    from .calendars import views as calendar_views
+    from .extensions import login_manager
+    from .families import views as family_views
+    from .notices import views as notice_views
+    from .notices.operations import deliver_after_response
+    from .places import staff_views as staff_account_views
+    from .places import views as place_views
+    from .privacy import staff_views as privacy_staff_views
+    from .privacy import views as privacy_views
+    from .registrations import staff_views as roster_views
+    from .registrations import views as registration_views
+    from .schedule import program_views
+    from .schedule import views as schedule_views
+    from .tasklists import family_views as tasklist_family_views
+    from .tasklists import views as tasklist_views
 
-    for blueprint in (pages_bp, auth_bp, staff_admin_bp, places_bp, schedule_bp, programs_bp):
-        app.register_blueprint(blueprint)
+    for module in (
+        pages,
+        auth_views,
+        staff_account_views,
+        place_views,
+        schedule_views,
+        program_views,
+        calendar_views,
+        feeds,
+        api,
+        family_views,
+        registration_views,
+        notice_views,
+        privacy_views,
+        roster_views,
+        privacy_staff_views,
+        tasklist_views,
+        tasklist_family_views,
+    ):
+        app.register_blueprint(module.bp)
+    # Family pages send a logged-out visitor to the family login, not the staff one.
+    for name in ("families", "registrations", "notices", "privacy", "family_tasklists"):
+        login_manager.blueprint_login_views[name] = "families.login"
+    app.after_request(deliver_after_response)  # notices queued by this request go out now
 
-    from .calendars.api import bp as calendars_api_bp
-    from .calendars.feeds import bp as calendars_feeds_bp
-    from .calendars.views import bp as calendars_bp
 
-    for blueprint in (calendars_bp, calendars_feeds_bp, calendars_api_bp):
-        app.register_blueprint(blueprint)
+def connect_receivers() -> None:
+    """Higher domains listen to the signals of lower ones (see each ``receivers``)."""
+    from .notices import operations as notices
+    from .registrations import receivers as registrations
+    from .tasklists import receivers as tasklists
 
-    from .signups.staff_views import bp as signups_staff_bp
-    from .signups.views import bp as signups_bp
-
-    app.register_blueprint(signups_bp)
-    app.register_blueprint(signups_staff_bp)
-
-    from .tasklists.family_views import bp as tasklists_family_bp
-    from .tasklists.views import bp as tasklists_bp
-
-    app.register_blueprint(tasklists_bp)
-    app.register_blueprint(tasklists_family_bp)
+    for domain in (notices, registrations, tasklists):
+        domain.connect()
 
 
 def register_template_helpers(app: Flask) -> None:
-    from . import timeutil
+    from . import links, timeutil
+    from .families.phones import mask_mobile
+    from .registrations.occupancy import seats_left
 
     app.jinja_env.filters.update(
         day=timeutil.format_day,
@@ -108,8 +153,13 @@ def register_template_helpers(app: Flask) -> None:
         moment=timeutil.format_moment,
         span=timeutil.format_span,
         month=timeutil.format_month,
+        masked=mask_mobile,
     )
-    app.jinja_env.globals.update(weekday_name=timeutil.weekday_name)
+    app.jinja_env.globals.update(
+        weekday_name=timeutil.weekday_name,
+        public_session_url=links.public_session_url,
+        seats_left=seats_left,
+    )
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 

@@ -1,4 +1,6 @@
-"""Command-line tasks: ``flask --app readingroom init-db | seed-demo | create-admin``."""
+"""Command-line tasks: ``flask --app readingroom init-db | seed-demo | create-admin``, and
+the families' group ``signups deliver-notices | purge`` (commands of the notices and
+privacy domains, under the name they have always had)."""
 
 from __future__ import annotations
 
@@ -54,6 +56,16 @@ def create_admin_command(login: str, name: str, password: str) -> None:
     click.echo(f"Administrator {login!r} created.")
 
 
+@click.group("signups")
+def signups_group() -> None:
+    """Families' sign-ups: send notices, purge old personal data."""
+
+
 def init_app(app: Flask) -> None:
-    for command in (init_db_command, seed_demo_command, create_admin_command):
+    from .notices.cli import deliver_notices_command
+    from .privacy.cli import purge_command
+
+    signups_group.add_command(deliver_notices_command)
+    signups_group.add_command(purge_command)
+    for command in (init_db_command, seed_demo_command, create_admin_command, signups_group):
         app.cli.add_command(command)

@@ -15,6 +15,7 @@ from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .database import is_busy_error
+from .domain import DomainError
 from .extensions import db
 
 log = logging.getLogger(__name__)
@@ -26,6 +27,7 @@ def _messages(code: int) -> tuple[str, str]:
         403: (_("Not allowed"), _("You do not have access to this page.")),
         404: (_("Not found"), _("This page does not exist, or it has moved.")),
         405: (_("Not allowed"), _("This action is not possible here.")),
+        409: (_("Not saved"), _("Something changed in the meantime. Nothing was saved.")),
         429: (_("Too many attempts"), _("Please wait a moment and try again.")),
         503: (_("Busy"), _("Many people are using the system right now. Please try again.")),
     }
@@ -62,6 +64,12 @@ def register_error_handlers(app: Flask) -> None:
             body, code = response
             return body, code, {"Allow": ", ".join(exc.valid_methods)}
         return response
+
+    @app.errorhandler(DomainError)
+    def domain_error(exc: DomainError):
+        """A rule refused what no view expected to be refused (e.g. a race): nothing saved."""
+        db.session.rollback()
+        return render_error(409, exc.message)
 
     @app.errorhandler(DBAPIError)
     def database_error(exc: DBAPIError):

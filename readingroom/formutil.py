@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, SelectMultipleField, ValidationError, widgets
 from wtforms.validators import Regexp
 
@@ -94,3 +95,7 @@ class WholeNumberField(IntegerField):
         except ValueError:
             self.data = None
             raise ValueError(str(_l("Enter a whole number, e.g. 12."))) from None
+
+
+class ActionForm(FlaskForm):
+    """A POST-only action: CSRF token, nothing else."""

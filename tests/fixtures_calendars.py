@@ -7,15 +7,15 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import delete, update
 
 from readingroom.calendars.cache import clear_all as clear_calendar_caches
 from readingroom.calendars.queries import counting_statements
 from readingroom.extensions import db
 from readingroom.places.models import Community, Room
-from readingroom.schedule import occupancy as occupancy_module
+from readingroom.registrations.models import Registration, RegistrationStatus
+from readingroom.registrations.occupancy import Occupancy
 from readingroom.schedule.models import Program, ReadingSession, Series
-from readingroom.schedule.occupancy import Occupancy
 from readingroom.schedule.operations import (
     SeriesData,
     cancel_session,
@@ -132,14 +132,29 @@ def _empty_feed_cache() -> Iterator[None]:
     clear_calendar_caches()
 
 
+class SeatsTaken:
+    """``seats[session_id] = Occupancy(...)`` stores real registrations with those seats
+    (a confirmed and a waiting party without an account, replacing what the session had),
+    counted by the real queries."""
+
+    def __setitem__(self, session_id: int, wanted: Occupancy) -> None:
+        db.session.execute(delete(Registration).where(Registration.session_id == session_id))
+        for status, seats in (
+            (RegistrationStatus.CONFIRMED, wanted.seats_taken),
+            (RegistrationStatus.WAITLISTED, wanted.waitlist_count),
+        ):
+            if seats:
+                db.session.add(
+                    Registration(
+                        session_id=session_id, household_id=None, status=status, seats=seats
+                    )
+                )
+        db.session.commit()
+
+
 @pytest.fixture
-def seats_provider() -> Iterator[dict[int, Occupancy]]:
-    """Stand in for the sign-ups domain: tests put seat counts into the returned dict."""
-    counts: dict[int, Occupancy] = {}
-    saved = occupancy_module._provider
-    occupancy_module.register_provider(lambda ids: {i: counts[i] for i in ids if i in counts})
-    yield counts
-    occupancy_module._provider = saved
+def seats_provider(app) -> SeatsTaken:
+    return SeatsTaken()
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ import pytest
 from flask.testing import FlaskClient
 
 from readingroom.extensions import db
+from readingroom.families.models import AdultRole, Household, Member, MemberKind
 from readingroom.places.models import Community
-from readingroom.signups.models import AdultRole, Household, Member, MemberKind
 from readingroom.timeutil import beijing_today, utcnow
 from tests.conftest import PASSWORD, PASSWORD_HASH
 

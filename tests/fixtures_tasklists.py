@@ -82,7 +82,7 @@ def children_of(household) -> list:
 
 def confirmed_registration(session, household, member):
     """A confirmed registration of one member (built directly: no sign-up window to respect)."""
-    from readingroom.signups.models import Attendee, Registration, RegistrationStatus
+    from readingroom.registrations.models import Attendee, Registration, RegistrationStatus
 
     registration = Registration(
         session_id=session.id,

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from readingroom.calendars.api import OPENAPI_PATH
-from readingroom.schedule.occupancy import Occupancy
+from readingroom.registrations.occupancy import Occupancy
 from readingroom.timeutil import BEIJING, beijing_today
 
 

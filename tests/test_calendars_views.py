@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from readingroom.calendars.ical import FEED_WINDOW_DAYS
-from readingroom.schedule.occupancy import Occupancy
+from readingroom.registrations.occupancy import Occupancy
 from readingroom.timeutil import BEIJING, beijing_today
 from tests.conftest import at, login
 

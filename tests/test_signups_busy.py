@@ -12,7 +12,8 @@ from sqlalchemy import create_engine, func, select, text
 
 from readingroom import database
 from readingroom.extensions import db
-from readingroom.signups.models import Notice, OutboxMessage, Registration
+from readingroom.notices.models import Notice, OutboxMessage
+from readingroom.registrations.models import Registration
 
 from .fixtures_signups import household_login, member_ids
 

@@ -7,14 +7,9 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from readingroom.extensions import db
-from readingroom.signups import operations as ops
-from readingroom.signups.models import (
-    Attendee,
-    Notice,
-    OutboxMessage,
-    OutboxStatus,
-    Registration,
-)
+from readingroom.notices.models import Notice, OutboxMessage, OutboxStatus
+from readingroom.registrations import operations as ops
+from readingroom.registrations.models import Attendee, Registration
 from readingroom.timeutil import utcnow
 
 from .fixtures_signups import member_ids
@@ -25,7 +20,7 @@ def test_deliver_notices_sends_what_is_due(runner, make, family, caplog):
     h = family.household(s.room.community)
     ops.sign_up(s.id, h.id, member_ids(h))
     db.session.commit()
-    caplog.set_level("INFO", logger="readingroom.signups.notices")
+    caplog.set_level("INFO", logger="readingroom.notices.operations")
     result = runner.invoke(args=["signups", "deliver-notices"])
     assert "sent 1" in result.output
     assert db.session.scalars(select(OutboxMessage.status)).one() is OutboxStatus.SENT

@@ -28,9 +28,9 @@ from sqlalchemy import create_engine, text
 
 from readingroom import create_app
 from readingroom.extensions import db
+from readingroom.families.models import AdultRole, Household, Member, MemberKind
 from readingroom.places.models import Community, Room
 from readingroom.schedule.models import Program, ReadingSession
-from readingroom.signups.models import AdultRole, Household, Member, MemberKind
 from readingroom.timeutil import utcnow
 from tests.conftest import PASSWORD, PASSWORD_HASH
 from tests.servers import gunicorn, scratch_postgres
@@ -47,7 +47,7 @@ UNLOCKED_HOOK = '''
 def post_fork(server, worker):
     """Switch the session lock off: count-then-insert without any lock (to show it fails)."""
     from readingroom.extensions import db
-    from readingroom.signups import operations
+    from readingroom.registrations import operations
 
     def read_without_lock(model, ident):
         return db.session.get(model, ident, populate_existing=True)

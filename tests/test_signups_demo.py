@@ -9,23 +9,17 @@ import pytest
 from sqlalchemy import func, select
 
 from readingroom.demo import DEMO_PASSWORD, seed_demo
-from readingroom.extensions import db
-from readingroom.signups import operations as ops
-from readingroom.signups.demo import (
+from readingroom.demo.families import (
     DEMO_MOBILES,
     seed_household_activity,
     seed_households,
     seed_now,
 )
-from readingroom.signups.models import (
-    Attendee,
-    Household,
-    Member,
-    MemberKind,
-    Notice,
-    NoticeKind,
-    Registration,
-)
+from readingroom.extensions import db
+from readingroom.families.models import Household, Member, MemberKind
+from readingroom.notices.models import Notice, NoticeKind
+from readingroom.registrations import queries
+from readingroom.registrations.models import Attendee, Registration
 from readingroom.tasklists.models import ReadingLogEntry, TaskKind, TaskTick, TickSource
 from readingroom.timeutil import age_on, beijing_today, to_beijing
 
@@ -86,9 +80,9 @@ def test_upcoming_sign_ups_a_full_session_and_its_waiting_family(seeded):
     assert {r.session.program.slug for r in confirmed} == {"parent-child", "senior", "youth-night"}
     (waiting,) = [r for r in registrations if r.is_waitlisted]
     assert waiting.household.mobile == "13800000003"
-    assert ops.waitlist_position(waiting) == 1
+    assert queries.waitlist_position(waiting) == 1
     full = waiting.session
-    assert ops.seats_taken(full.id) == full.capacity
+    assert queries.seats_taken(full.id) == full.capacity
     kinds = set(db.session.scalars(select(Notice.kind)))
     assert {NoticeKind.CONFIRMED, NoticeKind.WAITLISTED} <= kinds
     for r in registrations:  # made by sign_up: inside the window, with a cancellation link

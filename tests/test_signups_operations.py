@@ -10,19 +10,13 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from readingroom.extensions import db
+from readingroom.notices import operations as notices
+from readingroom.notices.models import Notice, NoticeKind, OutboxMessage, OutboxStatus
+from readingroom.registrations import attendance, queries
+from readingroom.registrations import operations as ops
+from readingroom.registrations.models import CancelledBy, Registration, RegistrationStatus
+from readingroom.registrations.signals import member_checked_in
 from readingroom.schedule.models import SessionStatus
-from readingroom.signups import notices
-from readingroom.signups import operations as ops
-from readingroom.signups.models import (
-    CancelledBy,
-    Notice,
-    NoticeKind,
-    OutboxMessage,
-    OutboxStatus,
-    Registration,
-    RegistrationStatus,
-)
-from readingroom.signups.signals import member_checked_in
 from readingroom.timeutil import utcnow
 
 from .fixtures_signups import member_ids
@@ -50,7 +44,7 @@ def sign(session, household, ids=None):
 
 
 def status(session, household):
-    registration = ops.live_registration(session.id, household.id)
+    registration = queries.live_registration(session.id, household.id)
     return registration.status if registration else None
 
 
@@ -66,9 +60,9 @@ def test_confirmed_while_seats_fit_then_waiting_list_in_order(session, family):
     assert sign(session, b).registration.is_confirmed
     assert sign(session, c).registration.is_waitlisted
     assert sign(session, d).registration.is_waitlisted
-    assert ops.seats_taken(session.id) == 4
-    assert [r.household_id for r in ops.waiting_list(session.id)] == [c.id, d.id]
-    assert ops.waitlist_position(ops.live_registration(session.id, d.id)) == 2
+    assert queries.seats_taken(session.id) == 4
+    assert [r.household_id for r in queries.waiting_list(session.id)] == [c.id, d.id]
+    assert queries.waitlist_position(queries.live_registration(session.id, d.id)) == 2
     assert notice_kinds(a) == [NoticeKind.CONFIRMED]
     assert notice_kinds(c) == [NoticeKind.WAITLISTED]
     assert db.session.scalar(select(func.count(OutboxMessage.id))) == 4
@@ -95,7 +89,9 @@ def test_database_refuses_two_live_registrations_of_one_family(session, family):
             db.session.flush()
         db.session.rollback()
     # a cancelled one does not count: cancel, then sign up again
-    ops.cancel_registration(ops.live_registration(session.id, a.id).id, by=CancelledBy.HOUSEHOLD)
+    ops.cancel_registration(
+        queries.live_registration(session.id, a.id).id, by=CancelledBy.HOUSEHOLD
+    )
     db.session.commit()
     assert sign(session, a).created
 
@@ -111,7 +107,7 @@ def test_adding_members_beyond_the_free_seats_is_refused_and_nothing_changes(ses
         ops.sign_up(session.id, a.id, [*member_ids(a)[:2], extra.id])
     db.session.rollback()
     assert "空位" in " ".join(error.value.messages)  # "only 0 more seats are free"
-    assert ops.live_registration(session.id, a.id).seats == 2
+    assert queries.live_registration(session.id, a.id).seats == 2
 
 
 def test_removing_members_frees_seats_and_promotes(session, family):
@@ -147,13 +143,13 @@ def test_cancellation_promotes_the_first_that_fits_in_order(session, family):
     for h in (a, b, c, d, e):
         sign(session, h)
     _, promoted = ops.cancel_registration(
-        ops.live_registration(session.id, a.id).id, by=CancelledBy.HOUSEHOLD
+        queries.live_registration(session.id, a.id).id, by=CancelledBy.HOUSEHOLD
     )
     db.session.commit()
     assert [r.household_id for r in promoted] == [d.id]
     assert status(session, c) is RegistrationStatus.WAITLISTED
     assert status(session, e) is RegistrationStatus.WAITLISTED
-    assert ops.seats_taken(session.id) == 4
+    assert queries.seats_taken(session.id) == 4
     assert notice_kinds(a)[-1] is NoticeKind.CANCELLED
 
 
@@ -165,11 +161,11 @@ def test_families_cancel_until_the_start_staff_until_the_end(session, family):
     during = session.starts_at + timedelta(minutes=5)
     with pytest.raises(ops.SignupError):
         ops.cancel_registration(
-            ops.live_registration(session.id, a.id).id, by=CancelledBy.LINK, now=during
+            queries.live_registration(session.id, a.id).id, by=CancelledBy.LINK, now=during
         )
     db.session.rollback()
     registration, _ = ops.cancel_registration(
-        ops.live_registration(session.id, b.id).id,
+        queries.live_registration(session.id, b.id).id,
         by=CancelledBy.STAFF,
         reason="生病请假",
         now=during,
@@ -209,7 +205,7 @@ def test_walk_ins_take_free_seats_only_and_are_checked_in(session, family):
     db.session.commit()
     assert registration.is_confirmed and registration.household_id is None
     assert all(a.checked_in_at is not None for a in registration.attendees)
-    assert ops.seats_taken(session.id) == 4
+    assert queries.seats_taken(session.id) == 4
 
 
 def test_check_in_tells_the_task_lists_once(session, family):
@@ -223,8 +219,8 @@ def test_check_in_tells_the_task_lists_once(session, family):
     member_checked_in.connect(listener)
     try:
         child = next(x for x in registration.attendees if x.member.is_child)
-        assert ops.check_in(child) is True
-        assert ops.check_in(child) is False  # already in: no second signal
+        assert attendance.check_in(child) is True
+        assert attendance.check_in(child) is False  # already in: no second signal
         db.session.commit()
     finally:
         member_checked_in.disconnect(listener)
@@ -245,12 +241,12 @@ def test_three_no_shows_block_new_registrations(make, family, open_program):
         )
         ops.sign_up(past.id, h.id, member_ids(h), now=past.starts_at - timedelta(hours=3))
         db.session.commit()
-        registration = ops.live_registration(past.id, h.id)
+        registration = queries.live_registration(past.id, h.id)
         with pytest.raises(ops.SignupError):
-            ops.mark_no_show(registration, now=past.starts_at - timedelta(minutes=1))
-        ops.mark_no_show(registration, now=past.starts_at + timedelta(minutes=30))
+            attendance.mark_no_show(registration, now=past.starts_at - timedelta(minutes=1))
+        attendance.mark_no_show(registration, now=past.starts_at + timedelta(minutes=30))
         db.session.commit()
-    until = ops.household_blocked_until(h.id)
+    until = queries.household_blocked_until(h.id)
     assert until is not None
     assert until == now - timedelta(days=5) + timedelta(days=30)
     upcoming = make.session(make.room(home), program=open_program)
@@ -262,9 +258,9 @@ def test_three_no_shows_block_new_registrations(make, family, open_program):
 def test_no_show_is_refused_when_someone_came(session, family):
     a = family_of(family, session)
     registration = sign(session, a).registration
-    ops.check_in(registration.attendees[0])
+    attendance.check_in(registration.attendees[0])
     with pytest.raises(ops.SignupError):
-        ops.mark_no_show(registration, now=session.starts_at + timedelta(minutes=10))
+        attendance.mark_no_show(registration, now=session.starts_at + timedelta(minutes=10))
 
 
 @pytest.mark.parametrize(
@@ -292,7 +288,7 @@ def test_members_of_another_family_are_refused(session, family):
     with pytest.raises(ops.SignupError):
         ops.sign_up(session.id, a.id, [*member_ids(a), member_ids(b)[0]])
     db.session.rollback()
-    assert ops.live_registration(session.id, a.id) is None
+    assert queries.live_registration(session.id, a.id) is None
 
 
 class FailingSender:
@@ -357,20 +353,20 @@ def test_what_can_be_done_when(session, family):
         session.starts_at + timedelta(minutes=5),
     )
     after = session.ends_at + timedelta(minutes=1)
-    assert ops.signup_state(session, before) == "open"
-    assert ops.signup_state(session, session.starts_at - timedelta(hours=1)) == "closed"
-    assert ops.signup_state(session, session.starts_at - timedelta(days=8)) == "before"
-    assert ops.signup_state(session, during) == "over"
-    assert ops.cancel_open(session, CancelledBy.HOUSEHOLD, before)
-    assert not ops.cancel_open(session, CancelledBy.LINK, during)
-    assert ops.cancel_open(session, CancelledBy.STAFF, during)
-    assert not ops.cancel_open(session, CancelledBy.STAFF, after)
-    assert not ops.no_show_open(session, before)
-    assert ops.no_show_open(session, during) and ops.no_show_open(session, after)
+    assert queries.signup_state(session, before) == "open"
+    assert queries.signup_state(session, session.starts_at - timedelta(hours=1)) == "closed"
+    assert queries.signup_state(session, session.starts_at - timedelta(days=8)) == "before"
+    assert queries.signup_state(session, during) == "over"
+    assert queries.cancel_open(session, CancelledBy.HOUSEHOLD, before)
+    assert not queries.cancel_open(session, CancelledBy.LINK, during)
+    assert queries.cancel_open(session, CancelledBy.STAFF, during)
+    assert not queries.cancel_open(session, CancelledBy.STAFF, after)
+    assert not queries.no_show_open(session, before)
+    assert queries.no_show_open(session, during) and queries.no_show_open(session, after)
     session.status = SessionStatus.CANCELLED
-    assert ops.signup_state(session, before) == "cancelled"
-    assert not ops.cancel_open(session, CancelledBy.STAFF, during)
-    assert not ops.no_show_open(session, during)
+    assert queries.signup_state(session, before) == "cancelled"
+    assert not queries.cancel_open(session, CancelledBy.STAFF, during)
+    assert not queries.no_show_open(session, during)
 
 
 def test_no_sign_up_after_the_start_even_with_a_late_window(session, family):
@@ -386,5 +382,5 @@ def test_no_show_is_refused_on_a_cancelled_session(session, family):
     session.status = SessionStatus.CANCELLED
     db.session.commit()
     with pytest.raises(ops.SignupError):
-        ops.mark_no_show(registration, now=session.starts_at + timedelta(minutes=10))
+        attendance.mark_no_show(registration, now=session.starts_at + timedelta(minutes=10))
     assert registration.no_show_at is None

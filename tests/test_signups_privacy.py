@@ -11,21 +11,16 @@ from sqlalchemy import func, select
 
 from readingroom import create_app
 from readingroom.extensions import db
+from readingroom.families import operations as accounts
+from readingroom.families.models import Household, Member, PasswordReset
+from readingroom.notices.models import Notice, NoticeKind, OutboxMessage
+from readingroom.privacy import operations as privacy
+from readingroom.privacy import operations as privacy_ops
+from readingroom.privacy.models import PhoneReveal
+from readingroom.registrations import attendance, queries
+from readingroom.registrations import operations as ops
+from readingroom.registrations.models import Attendee, Registration, RegistrationStatus
 from readingroom.schedule.models import SessionStatus
-from readingroom.signups import accounts, privacy
-from readingroom.signups import operations as ops
-from readingroom.signups.models import (
-    Attendee,
-    Household,
-    Member,
-    Notice,
-    NoticeKind,
-    OutboxMessage,
-    PasswordReset,
-    PhoneReveal,
-    Registration,
-    RegistrationStatus,
-)
 from readingroom.tasklists.models import ReadingLogEntry, TaskTick
 from readingroom.tasklists.operations import TickDetails, add_log_entry, tick_task
 from readingroom.timeutil import beijing_today, utcnow
@@ -79,14 +74,14 @@ def world(make, family, lists):
     db.session.add(a_past)
     db.session.commit()
     for attendee in a_past.attendees:
-        ops.check_in(attendee, now=past.starts_at)
+        attendance.check_in(attendee, now=past.starts_at)
     for h, title in ((a, "猜猜我有多爱你"), (b, "好饿的毛毛虫")):
         child = next(m for m in h.members if m.is_child)
         tick_task(
             task_list.tasks[0], child, TickDetails(note=f"{h.guardian_name}的备注", minutes=15)
         )
         add_log_entry(task_list, child, title=title, minutes=20, read_on=beijing_today())
-        accounts.reveal_phone(h, staff.id, session_id=coming.id)
+        privacy_ops.reveal_phone(h, staff.id, session_id=coming.id)
     accounts.create_reset_link(a, staff.id)
     accounts.rotate_feed_token(a)
     db.session.commit()
@@ -259,7 +254,7 @@ def test_deleting_promotes_the_waiting_family_and_keeps_only_counts(client, worl
     b_waiting = db.session.get(Registration, world["b_waiting"].id)
     assert b_waiting.is_confirmed and b_waiting.promoted_at is not None
     assert count(Notice, household_id=b_id, kind=NoticeKind.PROMOTED) == 1
-    assert ops.seats_taken(world["coming"].id) == b_waiting.seats
+    assert queries.seats_taken(world["coming"].id) == b_waiting.seats
 
     # the coming registration: cancelled as the family would, then cut loose
     coming = db.session.get(Registration, world["a_coming"].id)
@@ -327,8 +322,8 @@ def test_deleting_works_as_a_rule_without_http(world):
     db.session.commit()
     assert deletion == privacy.Deletion(cancelled=1, promoted=1, anonymised=2)
     assert db.session.get(Household, a_id) is None
-    assert ops.seats_taken(coming.id) == coming.capacity  # the freed seats are taken again
-    assert ops.waiting_list(coming.id) == []
+    assert queries.seats_taken(coming.id) == coming.capacity  # the freed seats are taken again
+    assert queries.waiting_list(coming.id) == []
 
 
 @pytest.mark.parametrize(
@@ -363,7 +358,9 @@ def test_sessions_under_way_or_cancelled_are_not_cancelled_but_anonymised(
     assert deletion.cancelled == 0 and deletion.anonymised == 1
     db.session.expire_all()
     assert registration.is_confirmed and registration.household_id is None
-    assert ops.seats_taken(running.id) == 2  # the people in the room (or the figures) still count
+    assert (
+        queries.seats_taken(running.id) == 2
+    )  # the people in the room (or the figures) still count
 
 
 def test_the_roster_shows_removed_families_as_counts_only(client, world):

@@ -18,9 +18,10 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from readingroom.extensions import db
-from readingroom.signups import operations as ops
-from readingroom.signups.models import CancelledBy, Registration, RegistrationStatus
-from readingroom.signups.seats import first_that_fit
+from readingroom.registrations import operations as ops
+from readingroom.registrations import queries
+from readingroom.registrations.models import CancelledBy, Registration, RegistrationStatus
+from readingroom.registrations.seats import first_that_fit
 
 from .fixtures_signups import member_ids
 
@@ -161,7 +162,7 @@ def test_random_sequences_keep_the_invariants(make, family, capacity, script):
                 done = False
             assert done == model.sign_up(a, b)
         elif action == "cancel":
-            registration = ops.live_registration(session.id, households[a].id)
+            registration = queries.live_registration(session.id, households[a].id)
             done = registration is not None
             if done:
                 ops.cancel_registration(registration.id, by=CancelledBy.HOUSEHOLD)

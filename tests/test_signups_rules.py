@@ -7,18 +7,18 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from readingroom.security import token_digest
-from readingroom.signups import tokens
-from readingroom.signups.eligibility import (
+from readingroom import tokens
+from readingroom.auth.passwords import password_problem
+from readingroom.families.phones import is_mobile, mask_mobile, normalise_mobile
+from readingroom.registrations.eligibility import (
     Audience,
     Person,
     audience_problems,
     blocked_until,
     registration_window,
 )
-from readingroom.signups.passwords import password_problem
-from readingroom.signups.phones import is_mobile, mask_mobile, normalise_mobile
-from readingroom.signups.seats import first_that_fit, fits
+from readingroom.registrations.seats import first_that_fit, fits
+from readingroom.security import token_digest
 
 DAY = date(2026, 7, 18)
 PARENT_CHILD = Audience("亲子阅读", min_age=3, max_age=12, adult_required=True)

@@ -9,19 +9,14 @@ import pytest
 from sqlalchemy import func, select
 
 from readingroom.extensions import db
+from readingroom.notices.models import Notice, NoticeKind
+from readingroom.privacy import operations as privacy_ops
+from readingroom.privacy.models import PhoneReveal
+from readingroom.registrations import operations as ops
+from readingroom.registrations import queries
+from readingroom.registrations.models import Attendee, CancelledBy, Registration, RegistrationStatus
+from readingroom.registrations.signals import member_checked_in
 from readingroom.schedule.operations import cancel_session
-from readingroom.signups import accounts
-from readingroom.signups import operations as ops
-from readingroom.signups.models import (
-    Attendee,
-    CancelledBy,
-    Notice,
-    NoticeKind,
-    PhoneReveal,
-    Registration,
-    RegistrationStatus,
-)
-from readingroom.signups.signals import member_checked_in
 from readingroom.timeutil import utcnow
 
 from .conftest import login
@@ -79,7 +74,7 @@ def test_showing_a_number_is_a_logged_post(client, desk):
 
 def test_check_in_and_undo_per_person(client, desk):
     s, families, _ = desk
-    registration = ops.live_registration(s.id, families[0].id)
+    registration = queries.live_registration(s.id, families[0].id)
     child = next(a for a in registration.attendees if a.member.is_child)
     received = []
 
@@ -101,7 +96,7 @@ def test_check_in_and_undo_per_person(client, desk):
 
 def test_waiting_people_cannot_be_checked_in(client, desk):
     s, families, _ = desk
-    waiting = ops.live_registration(s.id, families[2].id)
+    waiting = queries.live_registration(s.id, families[2].id)
     attendee = waiting.attendees[0]
     client.post(f"/staff/attendees/{attendee.id}/check-in")
     db.session.refresh(attendee)
@@ -110,7 +105,7 @@ def test_waiting_people_cannot_be_checked_in(client, desk):
 
 def test_no_show_only_after_the_start(client, desk):
     s, families, _ = desk
-    registration = ops.live_registration(s.id, families[0].id)
+    registration = queries.live_registration(s.id, families[0].id)
     client.post(f"/staff/registrations/{registration.id}/no-show")
     db.session.refresh(registration)
     assert registration.no_show_at is None
@@ -156,7 +151,7 @@ def test_capacity_change_refuses_to_drop_people_and_raising_promotes(client, des
     client.post(f"/staff/sessions/{s.id}/capacity", data={"cap-capacity": "6"})
     db.session.refresh(s)
     assert s.capacity == 6
-    assert ops.live_registration(s.id, families[2].id).is_confirmed
+    assert queries.live_registration(s.id, families[2].id).is_confirmed
 
 
 def test_walk_in_into_free_seats(client, make, family):
@@ -177,7 +172,7 @@ def test_walk_in_into_free_seats(client, make, family):
 
 def test_staff_cancel_needs_a_reason_and_tells_the_family(client, desk):
     s, families, _ = desk
-    registration = ops.live_registration(s.id, families[0].id)
+    registration = queries.live_registration(s.id, families[0].id)
     page = client.get(f"/staff/registrations/{registration.id}/cancel")
     assert page.status_code == 200
     db.session.refresh(registration)
@@ -192,7 +187,7 @@ def test_staff_cancel_needs_a_reason_and_tells_the_family(client, desk):
         select(Notice).where(Notice.household_id == families[0].id).order_by(Notice.id.desc())
     ).first()
     assert notice.kind is NoticeKind.CANCELLED_BY_STAFF and notice.detail == "孩子发烧"
-    assert ops.live_registration(s.id, families[2].id).is_confirmed  # promoted at once
+    assert queries.live_registration(s.id, families[2].id).is_confirmed  # promoted at once
 
 
 def test_printed_roster_has_tick_boxes_and_no_buttons(client, desk):
@@ -203,7 +198,7 @@ def test_printed_roster_has_tick_boxes_and_no_buttons(client, desk):
 
 def test_roster_offers_no_show_from_the_start_and_cancel_until_the_end(client, desk):
     s, families, _ = desk
-    registration = ops.live_registration(s.id, families[0].id)
+    registration = queries.live_registration(s.id, families[0].id)
     no_show = f"/staff/registrations/{registration.id}/no-show"
     cancel = f"/staff/registrations/{registration.id}/cancel"
     roster = f"/staff/sessions/{s.id}/roster"
@@ -223,7 +218,7 @@ def test_roster_offers_no_show_from_the_start_and_cancel_until_the_end(client, d
 
 def test_a_cancelled_session_takes_no_no_shows(client, desk):
     s, families, _ = desk
-    registration = ops.live_registration(s.id, families[0].id)
+    registration = queries.live_registration(s.id, families[0].id)
     s.starts_at = utcnow() - timedelta(minutes=10)
     s.ends_at = utcnow() + timedelta(minutes=50)
     db.session.commit()
@@ -270,7 +265,7 @@ def elsewhere(make, client):
 )
 def test_staff_of_other_communities_are_refused(client, desk, elsewhere, method, path):
     s, families, _ = desk
-    registration = ops.live_registration(s.id, families[0].id)
+    registration = queries.live_registration(s.id, families[0].id)
     url = path.format(s=s.id, a=registration.attendees[0].id, r=registration.id, h=families[0].id)
     assert getattr(client, method)(url).status_code == 403
     assert db.session.scalar(select(func.count(PhoneReveal.id))) == 0
@@ -309,7 +304,7 @@ def test_staff_see_their_communities_families_and_those_who_signed_up_with_them(
     db.session.commit()
 
     def visible(ids):
-        return set(db.session.scalars(accounts.households_visible_to(ids)))
+        return set(db.session.scalars(privacy_ops.households_visible_to(ids)))
 
     assert visible({home.id}) == {own, guest}
     assert visible({other.id}) == {guest, stranger}

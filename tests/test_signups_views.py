@@ -8,19 +8,14 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from readingroom import links
 from readingroom.extensions import db
-from readingroom.signups import accounts
-from readingroom.signups import operations as ops
-from readingroom.signups.models import (
-    CancelledBy,
-    Household,
-    Member,
-    MemberKind,
-    Notice,
-    NoticeKind,
-    Registration,
-    RegistrationStatus,
-)
+from readingroom.families import operations as accounts
+from readingroom.families.models import Household, Member, MemberKind
+from readingroom.notices.models import Notice, NoticeKind
+from readingroom.registrations import operations as ops
+from readingroom.registrations import queries
+from readingroom.registrations.models import CancelledBy, Registration, RegistrationStatus
 from readingroom.timeutil import beijing_today, utcnow
 
 from .conftest import PASSWORD, login
@@ -434,8 +429,8 @@ def two_families(client, family, community, parent_child):
         db.session.commit()
     household_login(client, mine)
     return (
-        ops.live_registration(parent_child.id, mine.id),
-        ops.live_registration(parent_child.id, theirs.id),
+        queries.live_registration(parent_child.id, mine.id),
+        queries.live_registration(parent_child.id, theirs.id),
     )
 
 
@@ -484,7 +479,7 @@ def test_cancel_by_link_without_login(app, family, community, parent_child):
     household = family.household(community)
     registration = ops.sign_up(parent_child.id, household.id, member_ids(household)).registration
     db.session.commit()
-    token = accounts.cancel_token(registration)
+    token = links.cancel_token(registration)
     # the token itself is nowhere in the database: only its digest and a nonce
     assert token not in (registration.cancel_token_digest, registration.cancel_nonce)
     client = app.test_client()  # nobody logged in

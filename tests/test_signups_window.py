@@ -14,10 +14,12 @@ import pytest
 from sqlalchemy import select
 
 from readingroom.extensions import db
+from readingroom.notices.models import Notice, NoticeKind, OutboxMessage
+from readingroom.registrations import operations as ops
+from readingroom.registrations import queries
+from readingroom.registrations.models import RegistrationStatus
 from readingroom.schedule.models import ReadingSession, Series
 from readingroom.schedule.operations import SessionData, cancel_session, update_session
-from readingroom.signups import operations as ops
-from readingroom.signups.models import Notice, NoticeKind, OutboxMessage, RegistrationStatus
 from readingroom.timeutil import BEIJING, beijing_today
 
 from .conftest import at, login
@@ -65,7 +67,7 @@ def test_session_window_is_saved_in_beijing_time_and_shown_again(client, desk):
     s = db.session.scalars(select(ReadingSession)).one()
     assert s.signup_opens_at == at(opens, 20, 0)
     assert s.signup_closes_at == at(DAY, 8, 0)
-    window = ops.window_of(s)
+    window = queries.window_of(s)
     assert (window.opens_at, window.closes_at) == (at(opens, 20), at(DAY, 8))
     html = client.get(f"/staff/sessions/{s.id}/edit").get_data(as_text=True)
     assert f'value="{opens}T20:00"' in html  # Beijing wall clock, not UTC
@@ -76,7 +78,7 @@ def test_blank_window_means_the_defaults(client, desk, app):
     assert client.post("/staff/sessions/new", data=form(room, program)).status_code == 302
     s = db.session.scalars(select(ReadingSession)).one()
     assert s.signup_opens_at is None and s.signup_closes_at is None
-    window = ops.window_of(s)
+    window = queries.window_of(s)
     assert window.opens_at == s.starts_at - timedelta(days=7)
     assert window.closes_at == s.starts_at - timedelta(hours=2)
 
@@ -141,7 +143,7 @@ def test_series_offsets_apply_to_every_occurrence(client, desk):
     series = db.session.scalars(select(Series)).one()
     assert (series.signup_opens_days, series.signup_closes_hours) == (3, 24)
     for s in series.sessions:
-        window = ops.window_of(s)
+        window = queries.window_of(s)
         assert window.opens_at == s.starts_at - timedelta(days=3)
         assert window.closes_at == s.starts_at - timedelta(hours=24)
     # "this and following" shows the offsets again
@@ -208,7 +210,7 @@ def test_capacity_below_seats_taken_is_a_blocking_clash(client, make, family):
 
 def test_raising_capacity_in_the_schedule_promotes_from_the_waiting_list(make, family):
     s, families = _fill(make, family)
-    waiting = ops.live_registration(s.id, families[2].id)
+    waiting = queries.live_registration(s.id, families[2].id)
     assert waiting.status is RegistrationStatus.WAITLISTED
     data = SessionData(
         program=s.program,
@@ -232,7 +234,7 @@ def test_raising_capacity_in_the_schedule_promotes_from_the_waiting_list(make, f
 def test_moving_or_cancelling_a_session_tells_every_live_family(make, family):
     s, families = _fill(make, family)
     ops.cancel_registration(
-        ops.live_registration(s.id, families[0].id).id, by=ops.CancelledBy.HOUSEHOLD
+        queries.live_registration(s.id, families[0].id).id, by=ops.CancelledBy.HOUSEHOLD
     )
     db.session.commit()
     data = SessionData(
@@ -264,4 +266,4 @@ def test_moving_or_cancelling_a_session_tells_every_live_family(make, family):
     # every notice is queued for sending
     assert db.session.query(OutboxMessage).count() == db.session.query(Notice).count()
     # registrations stay as they were (history)
-    assert ops.live_registration(s.id, families[1].id).is_confirmed
+    assert queries.live_registration(s.id, families[1].id).is_confirmed

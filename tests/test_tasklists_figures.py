@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import distinct, func, select
 
 from readingroom.extensions import db
-from readingroom.signups.models import Household
+from readingroom.families.models import Household
 from readingroom.tasklists.figures import list_figures
 from readingroom.tasklists.models import ReadingLogEntry, Task, TaskKind, TaskTick
 from readingroom.tasklists.operations import remove_task

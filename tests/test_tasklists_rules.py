@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from readingroom.auth.models import Role
 from readingroom.extensions import db
-from readingroom.signups.signals import member_checked_in
+from readingroom.registrations.signals import member_checked_in
 from readingroom.tasklists import operations
 from readingroom.tasklists.access import (
     can_edit,
@@ -333,7 +333,7 @@ def test_check_in_ticks_nothing_when_no_list_applies(make, lists, family, case):
 
 def test_check_in_through_the_signups_operation(make, lists, family):
     """The real check-in (sign-ups) sends the signal: the visit task is ticked."""
-    from readingroom.signups.operations import check_in
+    from readingroom.registrations.attendance import check_in
 
     community = make.community()
     lists.task_list(community)
@@ -363,8 +363,8 @@ def test_task_list_repr_and_week_helpers(lists):
 def test_demo_has_a_published_list_for_all_communities_and_ticks_once_households_exist(
     demo, family
 ):
+    from readingroom.demo.tasklists import WINTER_TITLE, seed_tasklists
     from readingroom.places.models import Community
-    from readingroom.tasklists.demo import WINTER_TITLE, seed_tasklists
 
     winter = db.session.scalars(select(TaskList).where(TaskList.title == WINTER_TITLE)).one()
     assert winter.is_published and winter.all_communities

@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING
 from flask_login import UserMixin
 from sqlalchemy import Column, ForeignKey, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
-from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
 from ..models_base import TimestampMixin, str_enum
+from .passwords import PasswordMixin
 
 if TYPE_CHECKING:
     from ..places.models import Community
@@ -30,7 +30,7 @@ staff_community = Table(
 )
 
 
-class StaffUser(UserMixin, TimestampMixin, db.Model):
+class StaffUser(PasswordMixin, UserMixin, TimestampMixin, db.Model):
     __tablename__ = "staff_user"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -59,12 +59,6 @@ class StaffUser(UserMixin, TimestampMixin, db.Model):
     @property
     def is_admin(self) -> bool:
         return self.role is Role.ADMIN
-
-    def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password)
-
-    def check_password(self, password: str) -> bool:
-        return check_password_hash(self.password_hash, password)
 
     def __repr__(self) -> str:
         return f"<StaffUser {self.login!r} {self.role.value}>"

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
-from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
-from ..places.models import Community
 from .models import Role, StaffUser
+from .passwords import authenticate
+
+if TYPE_CHECKING:
+    from ..places.models import Community
 
 MIN_PASSWORD_LENGTH = 8
-# Compared against when the login does not exist, so both paths cost one hash check.
-_DUMMY_HASH = generate_password_hash("not-a-real-password")
 
 
 def create_staff(
@@ -37,15 +38,9 @@ def staff_by_login(login: str) -> StaffUser | None:
     return db.session.scalars(select(StaffUser).where(StaffUser.login == login.strip())).first()
 
 
-def authenticate(login: str, password: str) -> StaffUser | None:
+def authenticate_staff(login: str, password: str) -> StaffUser | None:
     """The active staff user with this login and password, else ``None``."""
-    user = staff_by_login(login)
-    if user is None:
-        check_password_hash(_DUMMY_HASH, password)
-        return None
-    if not user.check_password(password) or not user.active:
-        return None
-    return user
+    return authenticate(staff_by_login(login), password)
 
 
 def update_staff(

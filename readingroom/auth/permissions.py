@@ -1,4 +1,9 @@
-"""Who may do what: staff see and change only their own communities (admin: all)."""
+"""Who may do what: staff see and change only their own communities (admin: all);
+families see only their own things.
+
+The decorators look only at the logged-in account's attributes (``is_staff``,
+``is_admin``, ``is_household``, ``communities``), so every domain can use them.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +13,7 @@ from typing import Any, TypeVar
 
 from flask import abort
 from flask_login import current_user, login_required
-from sqlalchemy import Select, select
-
-from ..extensions import db
-from ..places.models import Community
+from sqlalchemy import Select
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -48,11 +50,6 @@ def scope_to_user(stmt: Select, community_column: Any) -> Select:
     return stmt.where(community_column.in_(ids))
 
 
-def managed_communities() -> list[Community]:
-    stmt = scope_to_user(select(Community).order_by(Community.id), Community.id)
-    return list(db.session.scalars(stmt))
-
-
 def staff_required(view: F) -> F:
     """Logged-in staff only: others are sent to the login page, households get 403."""
 
@@ -75,3 +72,21 @@ def admin_required(view: F) -> F:
         return view(*args, **kwargs)
 
     return wrapped  # type: ignore[return-value]
+
+
+def household_required(view: F) -> F:
+    """A logged-in family; staff get 403 (one login at a time)."""
+
+    @wraps(view)
+    @login_required
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if not getattr(current_user, "is_household", False):
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]
+
+
+def current_household() -> Any:
+    """The logged-in family (a Household); only inside :func:`household_required` views."""
+    return current_user._get_current_object()  # type: ignore[attr-defined]

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, redirect, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user
 
 from ..extensions import limiter
-from ..security import safe_next_url
 from .forms import LoginForm
-from .operations import authenticate
+from .login import login_page, logout_to
+from .operations import staff_by_login
 from .permissions import is_staff
 
 bp = Blueprint("auth", __name__, url_prefix="/staff")
@@ -24,20 +24,15 @@ def _login_limit() -> str:
 def login():
     if is_staff(current_user):
         return redirect(url_for("schedule.dashboard"))
-    form = LoginForm(next=request.args.get("next", ""))
-    if form.validate_on_submit():
-        user = authenticate(form.login.data, form.password.data)
-        if user is None:
-            form.password.errors.append(_("Login name or password is wrong."))
-        else:
-            login_user(user)
-            flash(_("Welcome, %(name)s.", name=user.name), "success")
-            return redirect(safe_next_url(form.next.data) or url_for("schedule.dashboard"))
-    return render_template("auth/login.html", form=form)
+    return login_page(
+        LoginForm(next=request.args.get("next", "")),
+        lambda form: staff_by_login(form.login.data),
+        wrong=_("Login name or password is wrong."),
+        template="auth/login.html",
+        home="schedule.dashboard",
+    )
 
 
 @bp.post("/logout")
 def logout():
-    logout_user()
-    flash(_("You have logged out."), "info")
-    return redirect(url_for("auth.login"))
+    return logout_to("auth.login")

@@ -14,12 +14,12 @@ from typing import Any
 from flask import Blueprint, Response, request, url_for
 from flask_babel import gettext as _
 
+from ..registrations.occupancy import Occupancy, occupancy, seats_left
 from ..schedule.models import ReadingSession
-from ..schedule.occupancy import Occupancy, occupancy
 from ..timeutil import beijing_today, to_beijing
 from .grid import parse_day
 from .params import ParamError, refuse_unknown, scope_from_args, single
-from .queries import beijing_range, seats_left, sessions_between
+from .queries import beijing_range, sessions_between
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -83,7 +83,7 @@ def session_json(s: ReadingSession, seats: Occupancy) -> dict[str, Any]:
         "capacity": s.capacity,
         "seats_taken": seats.seats_taken,
         "waitlist_count": seats.waitlist_count,
-        "seats_left": seats_left(s, seats),
+        "seats_left": seats_left(s.capacity, seats.seats_taken),
         "url": url_for("calendars.session_page", session_id=s.id, _external=True),
         "ics_url": url_for("feeds.session_ics", session_id=s.id, _external=True),
     }

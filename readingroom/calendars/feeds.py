@@ -12,6 +12,7 @@ from flask import Blueprint, Response, abort, request, url_for
 from werkzeug.datastructures import MultiDict
 from werkzeug.http import is_resource_modified
 
+from ..families.operations import household_by_feed_token
 from ..schedule.models import ReadingSession
 from ..timeutil import beijing_today
 from .cache import LRUCache, digest
@@ -110,11 +111,6 @@ def feed_url(scope: Scope, *, external: bool = True) -> str:
     return url_for("feeds.all_feed", _external=external, **params)
 
 
-def webcal_url(url: str) -> str:
-    """The same address with the ``webcal://`` scheme that opens a subscription dialogue."""
-    return "webcal://" + url.split("://", 1)[1]
-
-
 def feed_name(scope: Scope) -> str:
     """The calendar name a client shows (Chinese, the language of the feeds)."""
     if scope.is_empty:
@@ -203,3 +199,14 @@ def session_ics(session_id: int):
     return ics_response(
         body, last_modified=modified_at(session), filename=f"session-{session.id}.ics"
     )
+
+
+@bp.get("/feeds/household/<token>.ics")
+def household(token: str):
+    """A family's private feed of its own registrations (the token is its key)."""
+    from .household import household_calendar
+
+    found = household_by_feed_token(token)
+    if found is None:
+        abort(404)
+    return household_calendar(found)

@@ -21,8 +21,8 @@ from sqlalchemy.orm import contains_eager, joinedload, selectinload
 from ..database import UTCDateTime
 from ..extensions import db
 from ..places.models import Community, Room
+from ..registrations.occupancy import Occupancy, occupancy, seats_left
 from ..schedule.models import Program, ReadingSession
-from ..schedule.occupancy import Occupancy, occupancy
 from ..timeutil import beijing_day_bounds, to_beijing
 from .changes import reuse
 from .ical import FEED_WINDOW_DAYS, feed_window_start
@@ -134,13 +134,13 @@ def beijing_range(first: date, last: date) -> tuple[datetime, datetime]:
     return beijing_day_bounds(first)[0], beijing_day_bounds(last)[1]
 
 
-def seats_left(session: ReadingSession, seats: Occupancy) -> int:
-    return max(session.capacity - seats.seats_taken, 0)
-
-
 def open_with_seats(session: ReadingSession, seats: Occupancy, now: datetime) -> bool:
     """Still ahead, not cancelled, and at least one seat free."""
-    return not session.is_cancelled and session.ends_at > now and seats_left(session, seats) > 0
+    return (
+        not session.is_cancelled
+        and session.ends_at > now
+        and seats_left(session.capacity, seats.seats_taken) > 0
+    )
 
 
 def with_occupancy(

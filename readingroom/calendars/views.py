@@ -12,21 +12,20 @@ from urllib.parse import quote, urlencode
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from ..auth.permissions import can_manage
 from ..extensions import db
 from ..i18n import current_language, localized
+from ..links import webcal_url
 from ..places.models import Community, Room
 from ..qr import qr_svg
+from ..registrations.panel import panel_for
 from ..schedule.models import Program
-from ..schedule.occupancy import occupancy
 from ..timeutil import beijing_today, utcnow, week_start
 from .cache import LRUCache, digest
-from .feeds import feed_url, webcal_url
+from .feeds import feed_url
 from .forms import FilterForm, PosterForm
 from .grid import add_months, by_day, month_weeks, parse_day, parse_month, week_days
 from .ical import FEED_WINDOW_DAYS
@@ -36,7 +35,6 @@ from .queries import (
     feed_state,
     load_session,
     other_dates_of_series,
-    seats_left,
     sessions_between,
     with_occupancy,
 )
@@ -255,16 +253,17 @@ def session_page(session_id: int):
     """Everything about one session, and the place where sign-up goes."""
     s = load_session(session_id)
     now = utcnow()
-    seats = occupancy([s.id])[s.id]
+    panel = panel_for(s, now)
     return render_template(
         "calendars/session.html",
         s=s,
-        seats=seats,
-        seats_left=seats_left(s, seats),
+        panel=panel,
+        seats=panel.seats,
+        seats_left=panel.seats_left,
         now=now,
         siblings=other_dates_of_series(s, now, limit=SERIES_PREVIEW),
         community_sub=subscription(Scope(community=s.room.community)),
-        manages=can_manage(current_user, s.room.community_id),
+        manages=panel.manages,
     )
 
 

@@ -9,6 +9,7 @@ from itertools import pairwise
 
 from sqlalchemy import select
 
+from ..auth.permissions import scope_to_user
 from ..extensions import db
 from .models import Community, OpeningHours, Room
 
@@ -90,3 +91,9 @@ def slug_taken(slug: str, exclude_id: int | None = None) -> bool:
     if exclude_id is not None:
         stmt = stmt.where(Room.id != exclude_id)
     return db.session.scalars(stmt).first() is not None
+
+
+def managed_communities() -> list[Community]:
+    """The communities the logged-in staff member manages (all for the administrator)."""
+    stmt = scope_to_user(select(Community).order_by(Community.id), Community.id)
+    return list(db.session.scalars(stmt))

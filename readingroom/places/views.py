@@ -8,12 +8,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
-from ..auth.permissions import managed_communities, require_community, scope_to_user, staff_required
+from ..auth.permissions import require_community, scope_to_user, staff_required
 from ..extensions import db
 from ..i18n import localized
 from .forms import RoomForm
 from .models import Community, Room
-from .operations import RoomData, format_hours, hours_by_weekday, save_room
+from .operations import RoomData, format_hours, hours_by_weekday, managed_communities, save_room
 
 bp = Blueprint("places", __name__, url_prefix="/staff/rooms")
 

@@ -3,7 +3,9 @@
 * another session in the same room overlapping in time: blocks saving;
 * capacity above the room's seats: blocks saving;
 * the host already busy elsewhere at that time: a warning;
-* outside the room's opening hours: a warning.
+* outside the room's opening hours: a warning;
+* whatever the domains listening to :data:`.signals.checking_clashes` add (sign-ups:
+  a capacity below the seats families already hold blocks saving).
 
 Intervals are half-open: 09:00–10:00 and 10:00–11:00 do not clash.
 """
@@ -22,7 +24,14 @@ from ..extensions import db
 from ..places.models import Room
 from ..timeutil import format_clock, format_span, to_beijing, weekday_name
 from .models import ReadingSession, SessionStatus
-from .occupancy import occupancy
+from .signals import checking_clashes
+
+
+class ClashKind(enum.StrEnum):
+    ROOM = "room"
+    CAPACITY = "capacity"
+    HOST = "host"
+    HOURS = "hours"
 
 
 class Severity(enum.Enum):
@@ -46,7 +55,7 @@ class Candidate:
 
 @dataclass(frozen=True)
 class Clash:
-    kind: str  # "room", "capacity", "host", "hours"
+    kind: ClashKind
     severity: Severity
     candidate: Candidate
     message: str
@@ -91,7 +100,7 @@ def clashes_with(candidate: Candidate, others: Iterable[ReadingSession]) -> list
     if candidate.capacity > room.seats:
         found.append(
             Clash(
-                "capacity",
+                ClashKind.CAPACITY,
                 Severity.BLOCK,
                 candidate,
                 _(
@@ -113,7 +122,7 @@ def clashes_with(candidate: Candidate, others: Iterable[ReadingSession]) -> list
         if other.room_id == room.id:
             found.append(
                 Clash(
-                    "room",
+                    ClashKind.ROOM,
                     Severity.BLOCK,
                     candidate,
                     _(
@@ -129,7 +138,7 @@ def clashes_with(candidate: Candidate, others: Iterable[ReadingSession]) -> list
         elif host and normalise_host(other.host) == host:
             found.append(
                 Clash(
-                    "host",
+                    ClashKind.HOST,
                     Severity.WARN,
                     candidate,
                     _(
@@ -165,7 +174,7 @@ def clashes_with(candidate: Candidate, others: Iterable[ReadingSession]) -> list
                 day=weekday_name(weekday),
                 span=span,
             )
-        found.append(Clash("hours", Severity.WARN, candidate, message))
+        found.append(Clash(ClashKind.HOURS, Severity.WARN, candidate, message))
     return found
 
 
@@ -198,27 +207,6 @@ def find_clashes(candidates: Sequence[Candidate]) -> list[Clash]:
     clashes: list[Clash] = []
     for candidate in candidates:
         clashes.extend(clashes_with(candidate, existing))
-    clashes.extend(seat_clashes(candidates))
+    for _receiver, found in checking_clashes.send(candidates):
+        clashes.extend(found or ())
     return clashes
-
-
-def seat_clashes(candidates: Sequence[Candidate]) -> list[Clash]:
-    """A capacity below the seats families already hold blocks saving (nobody is dropped)."""
-    ids = [c.session_id for c in candidates if c.session_id is not None]
-    if not ids:
-        return []
-    taken = occupancy(ids)
-    return [
-        Clash(
-            "capacity",
-            Severity.BLOCK,
-            c,
-            _(
-                "%(taken)d seats are already taken; the capacity cannot be lower. "
-                "Cancel registrations on the roster first.",
-                taken=taken[c.session_id].seats_taken,
-            ),
-        )
-        for c in candidates
-        if c.session_id is not None and c.capacity < taken[c.session_id].seats_taken
-    ]

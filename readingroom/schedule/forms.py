@@ -29,10 +29,10 @@ from wtforms.validators import (
 )
 
 from ..formutil import SLUG, CheckboxesField, IdSelectField, PlausibleDate, WholeNumberField
-from ..signups.window import SeriesWindowFields, SessionWindowFields
 from ..timeutil import weekday_name
 from .models import COLOUR_PATTERN
 from .recurrence import MAX_OCCURRENCES, RecurrenceError, expand_weekly
+from .window import SeriesWindowFields, SessionWindowFields
 
 MAX_CAPACITY = 500
 MAX_SESSION_LENGTH = timedelta(days=1)

@@ -12,6 +12,7 @@ from datetime import date, datetime, time
 
 from sqlalchemy import select
 
+from ..domain import DomainError
 from ..extensions import db
 from ..places.models import Room
 from ..timeutil import from_beijing, to_beijing, utcnow
@@ -34,11 +35,11 @@ CALENDAR_FIELDS = (
 )
 
 
-class ClashError(Exception):
+class ClashError(DomainError):
     """Raised when asked to save despite a blocking clash."""
 
     def __init__(self, clashes: list[Clash]):
-        super().__init__("; ".join(c.message for c in clashes))
+        super().__init__(*(c.message for c in clashes))
         self.clashes = clashes
 
 
@@ -200,6 +201,17 @@ def update_session(session: ReadingSession, data: SessionData) -> set[str]:
     if changed:
         session_changed.send(session, changes=changed)
     return changed
+
+
+def set_capacity(session: ReadingSession, capacity: int, *, now: datetime) -> None:
+    """Change only the seats offered (the roster's form); calendars see it (SEQUENCE)."""
+    if capacity == session.capacity:
+        return
+    session.capacity = capacity
+    session.sequence += 1
+    session.updated_at = now
+    db.session.flush()
+    session_changed.send(session, changes={"capacity"})
 
 
 def cancel_session(session: ReadingSession, reason: str) -> None:

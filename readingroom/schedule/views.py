@@ -15,15 +15,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
-from ..auth.permissions import (
-    managed_communities,
-    require_community,
-    scope_to_user,
-    staff_required,
-)
+from ..auth.permissions import require_community, scope_to_user, staff_required
 from ..extensions import db
 from ..i18n import localized
 from ..places.models import Community, Room
+from ..places.operations import managed_communities
 from ..timeutil import (
     beijing_day_bounds,
     beijing_today,
@@ -32,7 +28,7 @@ from ..timeutil import (
     utcnow,
     week_start,
 )
-from .clashes import Clash
+from .clashes import Clash, ClashKind
 from .forms import CancelForm, SeriesForm, SessionForm
 from .models import Program, ReadingSession, Series
 from .operations import (
@@ -119,7 +115,7 @@ def _may_save(form: SessionForm | SeriesForm, clashes: list[Clash]) -> bool:
     """No blocking clash, and any warnings were shown and accepted as they are now."""
     if any(c.blocks for c in clashes):
         for clash in clashes:
-            if clash.kind == "capacity" and clash.message not in form.capacity.errors:
+            if clash.kind is ClashKind.CAPACITY and clash.message not in form.capacity.errors:
                 form.capacity.errors = [*form.capacity.errors, clash.message]
         return False
     warnings = [c for c in clashes if not c.blocks]

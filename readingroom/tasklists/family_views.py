@@ -16,9 +16,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from ..auth.permissions import household_required
 from ..extensions import db
-from ..signups.models import Household, Member
-from ..signups.views import household_required
+from ..families.models import Household, Member
 from ..timeutil import beijing_today
 from .access import household_may_see, lists_for_community
 from .forms import LogForm, TickForm, clean_book_title
@@ -318,13 +318,3 @@ def certificate(list_id: int, member_id: int):
         progress=prog,
         completed_at=completed_at,
     )
-
-
-@bp.record_once
-def _setup(_state: Any) -> None:
-    """Families log in at the sign-ups login; check-in ticks visit tasks (receivers.py)."""
-    from ..extensions import login_manager
-    from .receivers import connect
-
-    login_manager.blueprint_login_views[bp.name] = "signups.login"
-    connect()

@@ -24,8 +24,8 @@ from datetime import date
 from sqlalchemy import select
 
 from ..extensions import db
+from ..families.models import Household
 from ..places.models import Community
-from ..signups.models import Household
 from .models import ReadingLogEntry, Task, TaskList, TaskTick
 
 

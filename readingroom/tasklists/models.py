@@ -22,9 +22,9 @@ from ..models_base import TimestampMixin, str_enum
 from ..timeutil import utcnow
 
 if TYPE_CHECKING:
+    from ..families.models import Household, Member
     from ..places.models import Community
     from ..schedule.models import Program, ReadingSession
-    from ..signups.models import Household, Member
 
 
 class ListStatus(enum.Enum):

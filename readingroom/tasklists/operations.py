@@ -26,8 +26,8 @@ from .models import (
 )
 
 if TYPE_CHECKING:
+    from ..families.models import Member
     from ..schedule.models import ReadingSession
-    from ..signups.models import Member
 
 #: A second identical reading-log entry within this time is the same one sent twice.
 DUPLICATE_LOG_WINDOW = timedelta(minutes=2)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..signups.signals import member_checked_in
+from ..registrations.signals import member_checked_in
 from .operations import tick_visit_for_check_in
 
 

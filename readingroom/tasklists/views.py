@@ -18,10 +18,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
-from ..auth.permissions import managed_communities, staff_required
+from ..auth.permissions import staff_required
 from ..extensions import db
 from ..i18n import current_language, localized
 from ..places.models import Community
+from ..places.operations import managed_communities
 from ..qr import qr_svg
 from ..schedule.models import Program
 from ..timeutil import beijing_today, format_day, to_beijing

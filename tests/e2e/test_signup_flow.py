@@ -6,8 +6,10 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from readingroom.extensions import db
-from readingroom.signups import operations as ops
-from readingroom.signups.models import Household, RegistrationStatus
+from readingroom.families.models import Household
+from readingroom.registrations import operations as ops
+from readingroom.registrations import queries
+from readingroom.registrations.models import RegistrationStatus
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import PHONE, screenshot
 from tests.fixtures_signups import birth_for_age, member_ids
@@ -57,26 +59,26 @@ def test_guardian_signs_up_cancels_and_the_waiting_family_moves_up(
     screenshot(page, "signup-04-confirmed")
     db.session.rollback()  # end the test's read transaction: see what the server wrote
     household = db.session.scalars(select(Household).where(Household.mobile == "13912345678")).one()
-    mine = ops.live_registration(s.id, household.id)
+    mine = queries.live_registration(s.id, household.id)
     assert mine.status is RegistrationStatus.CONFIRMED and mine.seats == 2
 
     # meanwhile the session is full: another family joins the waiting list
     ops.sign_up(s.id, waiting.id, member_ids(waiting))
     db.session.commit()
-    assert ops.live_registration(s.id, waiting.id).is_waitlisted
+    assert queries.live_registration(s.id, waiting.id).is_waitlisted
 
     # 4. cancel: a confirmation page first, then the cancel itself
     page.get_by_role("link", name="取消我的报名").click()
     screenshot(page, "signup-05-cancel-confirm")
     db.session.rollback()
-    assert ops.live_registration(s.id, household.id) is not None  # the page changed nothing
+    assert queries.live_registration(s.id, household.id) is not None  # the page changed nothing
     page.get_by_role("button", name="确定取消").click()
     assert page.get_by_text("已取消").first.is_visible()
     screenshot(page, "signup-06-cancelled")
 
     # 5. the waiting family is promoted at once and sees it on its own phone
     db.session.rollback()
-    assert ops.live_registration(s.id, waiting.id).is_confirmed
+    assert queries.live_registration(s.id, waiting.id).is_confirmed
     context = browser.new_context(viewport=PHONE, locale="zh-CN", base_url=live_server)
     other = context.new_page()
     other.goto("/family/login")

@@ -7,7 +7,8 @@ import json
 from pathlib import Path
 
 from readingroom.extensions import db
-from readingroom.signups import operations as ops
+from readingroom.registrations import operations as ops
+from readingroom.registrations import queries
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import PHONE, screenshot
 from tests.fixtures_signups import member_ids
@@ -62,7 +63,7 @@ def test_guardian_downloads_the_data_and_deletes_the_account(page, make, family,
     assert page.get_by_text("密码不对，没有删除任何内容").is_visible()
     screenshot(page, "privacy-03-delete-wrong-password")
     db.session.rollback()
-    assert ops.live_registration(s.id, leaving.id).is_confirmed
+    assert queries.live_registration(s.id, leaving.id).is_confirmed
 
     page.fill("#password", PASSWORD)
     page.get_by_role("button", name="注销家庭账户").click()
@@ -72,4 +73,4 @@ def test_guardian_downloads_the_data_and_deletes_the_account(page, make, family,
 
     # 4. the waiting family has the seats now
     db.session.rollback()
-    assert ops.live_registration(s.id, waiting.id).is_confirmed
+    assert queries.live_registration(s.id, waiting.id).is_confirmed

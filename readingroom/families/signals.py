@@ -1,0 +1,28 @@
+"""Signals of the families domain; higher domains (notices, registrations) listen.
+
+Receivers run inside the caller's transaction and only flush.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from blinker import Namespace
+
+_signals = Namespace()
+
+#: sender: the Member about to be hidden; kwargs: now. A receiver refuses by raising
+#: :class:`readingroom.families.operations.AccountError` (e.g. still signed up for a session).
+member_removing = _signals.signal("member-removing")
+
+#: sender: the Household whose home page is shown; each receiver returns a dict of extra
+#: template values (e.g. notices: ``unread``).
+family_home = _signals.signal("family-home")
+
+
+def home_extras(household: Any) -> dict[str, Any]:
+    """What the higher domains add to the family's home page."""
+    extras: dict[str, Any] = {}
+    for _receiver, values in family_home.send(household):
+        extras.update(values or {})
+    return extras

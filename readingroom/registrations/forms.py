@@ -1,0 +1,72 @@
+"""Forms of sign-up and the roster. Messages sit next to the field they are about."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import StringField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
+
+from ..formutil import CheckboxesField, WholeNumberField
+
+MAX_CAPACITY = 500
+
+
+class SignupForm(FlaskForm):
+    members = CheckboxesField(_l("Who is coming?"), coerce=int)
+
+    def validate_members(self, field):
+        if not field.data:
+            raise ValidationError(str(_l("Choose at least one person.")))
+
+
+class StaffCancelForm(FlaskForm):
+    reason = StringField(
+        _l("Reason (the family is told)"),
+        validators=[
+            DataRequired(_l("Say why the registration is cancelled.")),
+            Length(max=300, message=_l("Keep the reason under %(max)d characters.")),
+        ],
+    )
+
+
+class WalkInForm(FlaskForm):
+    name = StringField(
+        _l("Name (optional)"),
+        validators=[Length(max=40, message=_l("Keep the name under %(max)d characters."))],
+    )
+    adults = WholeNumberField(
+        _l("Number of adults"),
+        default=1,
+        validators=[
+            InputRequired(_l("Enter a number (0 if none).")),
+            NumberRange(min=0, max=20, message=_l("Between %(min)d and %(max)d.")),
+        ],
+    )
+    children = WholeNumberField(
+        _l("Number of children"),
+        default=0,
+        validators=[
+            InputRequired(_l("Enter a number (0 if none).")),
+            NumberRange(min=0, max=20, message=_l("Between %(min)d and %(max)d.")),
+        ],
+    )
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        if ok and (self.adults.data or 0) + (self.children.data or 0) < 1:
+            self.adults.errors.append(_l("Add at least one person."))
+            ok = False
+        return ok
+
+
+class CapacityForm(FlaskForm):
+    capacity = WholeNumberField(
+        _l("Capacity (seats)"),
+        validators=[
+            InputRequired(_l("Enter how many seats to offer.")),
+            NumberRange(
+                min=1, max=MAX_CAPACITY, message=_l("Capacity must be between %(min)d and %(max)d.")
+            ),
+        ],
+    )

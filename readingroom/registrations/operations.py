@@ -1,0 +1,443 @@
+"""Seats, waiting list, cancellation, capacity, walk-ins: the rules that count seats.
+
+Every function here (sign-up, change of members, cancellation, capacity
+change, walk-in, and the promotions they cause) first takes the
+session's write lock with :func:`readingroom.database.lock_row` (``SELECT …
+FOR UPDATE`` on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite) and only then
+counts; everything it changes belongs to that one transaction. Functions
+flush and never commit: the caller commits once. Because taking the lock
+starts a fresh transaction, these functions take ids, not loaded objects, and
+must be the first thing a request changes.
+
+A lock timeout or serialization failure surfaces as a database "busy" error,
+which :mod:`readingroom.errors` turns into 503 "busy, please try again" after
+rolling everything back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from .. import tokens
+from ..database import lock_row
+from ..domain import DomainError
+from ..extensions import db
+from ..families.models import Household, Member, MemberKind
+from ..notices import operations as notices
+from ..notices.models import NoticeKind
+from ..schedule.models import ReadingSession, SessionStatus
+from ..schedule.operations import set_capacity
+from ..timeutil import format_moment, utcnow
+from .eligibility import session_day
+from .models import LIVE_STATUSES, Attendee, CancelledBy, Registration, RegistrationStatus
+from .queries import (
+    SignupState,
+    cancel_open,
+    eligibility_problems,
+    household_blocked_until,
+    live_registration,
+    person_of,
+    seats_taken,
+    signup_state,
+    waiting_list,
+    window_of,
+)
+from .seats import first_that_fit, fits
+
+MAX_WALK_IN = 20
+
+
+class SignupError(DomainError):
+    """A rule of sign-up, seats or attendance refused the change."""
+
+
+class CapacityBelowSeats(SignupError):
+    """A capacity below the seats confirmed families already hold (nobody is dropped)."""
+
+    def __init__(self, taken: int):
+        super().__init__(capacity_problem(taken), field="capacity")
+        self.taken = taken
+
+
+def capacity_problem(taken: int) -> str:
+    """The one sentence for a capacity below the seats taken (roster, schedule form, clashes)."""
+    return _(
+        "%(taken)d seats are already taken; the capacity cannot be lower. "
+        "Cancel registrations on the roster first (each family is told).",
+        taken=taken,
+    )
+
+
+@dataclass
+class Outcome:
+    """What a sign-up (or a change of members) did."""
+
+    registration: Registration
+    created: bool
+    promoted: list[Registration] = field(default_factory=list)
+
+
+# --- under the session's lock ----------------------------------------------------------------
+
+
+def _lock(session_id: int) -> ReadingSession:
+    session = lock_row(ReadingSession, session_id)
+    if session is None:
+        raise LookupError(f"no session {session_id}")
+    return session
+
+
+def promote_waiting(session: ReadingSession, now: datetime) -> list[Registration]:
+    """Confirm the first waiting registrations that fit the free seats.
+
+    The caller holds the session's write lock: :func:`_lock` here, or, in the
+    schedule's receivers, the lock of the UPDATE that changed the capacity.
+    """
+    free = session.capacity - seats_taken(session.id)
+    if free <= 0:
+        return []
+    waiting = waiting_list(session.id)
+    chosen = set(first_that_fit(free, [(r.id, r.seats) for r in waiting]))
+    promoted = [r for r in waiting if r.id in chosen]
+    for registration in promoted:
+        registration.status = RegistrationStatus.CONFIRMED
+        registration.confirmed_at = now
+        registration.promoted_at = now
+        if registration.household_id is not None:
+            notices.notify(
+                registration.household_id,
+                NoticeKind.PROMOTED,
+                session=session,
+                registration=registration,
+            )
+    db.session.flush()
+    return promoted
+
+
+def _household_members(household_id: int, member_ids: Iterable[int]) -> list[Member]:
+    wanted = set(member_ids)
+    if not wanted:
+        raise SignupError(_("Choose at least one person."))
+    members = list(
+        db.session.scalars(
+            select(Member)
+            .where(
+                Member.id.in_(wanted),
+                Member.household_id == household_id,
+                Member.removed_at.is_(None),
+            )
+            .order_by(Member.id)
+        )
+    )
+    if len(members) != len(wanted):
+        raise SignupError(_("Choose only people of your own family."))
+    return members
+
+
+def _check_open(session: ReadingSession, now: datetime) -> None:
+    window = window_of(session)
+    state = signup_state(session, now, window)
+    if state is SignupState.CANCELLED:
+        raise SignupError(_("This session is cancelled."))
+    if state is SignupState.OVER:
+        raise SignupError(_("This session has started or is over."))
+    if state is SignupState.BEFORE:
+        raise SignupError(_("Registration opens on %(when)s.", when=format_moment(window.opens_at)))
+    if state is SignupState.CLOSED:
+        raise SignupError(
+            _("Registration closed on %(when)s.", when=format_moment(window.closes_at))
+        )
+
+
+def _set_attendees(
+    registration: Registration, members: Sequence[Member], session: ReadingSession
+) -> None:
+    """Make the registration's attendees exactly ``members`` (check-ins of those kept stay)."""
+    day = session_day(session.starts_at)
+    keep = {a.member_id: a for a in registration.attendees if a.member_id is not None}
+    wanted = {m.id for m in members}
+    for attendee in list(registration.attendees):
+        if attendee.member_id not in wanted:
+            registration.attendees.remove(attendee)
+    for member in members:
+        if member.id in keep:
+            continue
+        registration.attendees.append(
+            Attendee(
+                member=member,
+                kind=member.kind,
+                age=person_of(member).age_on(day),
+            )
+        )
+    registration.seats = len(members)
+
+
+def sign_up(
+    session_id: int,
+    household_id: int,
+    member_ids: Iterable[int],
+    *,
+    now: datetime | None = None,
+) -> Outcome:
+    """Sign members of a household up for a session, or change who attends.
+
+    One registration per household and session: when one is live, this is an
+    edit of its members. A new registration is confirmed when its seats fit,
+    else it joins the end of the waiting list.
+    """
+    member_ids = list(member_ids)
+    session = _lock(session_id)
+    now = now or utcnow()
+    _check_open(session, now)
+    until = household_blocked_until(household_id, now)
+    if until is not None:
+        raise SignupError(
+            _(
+                "After several no-shows your family can sign up for new sessions again "
+                "from %(when)s. Please talk to the staff if this is wrong.",
+                when=format_moment(until),
+            )
+        )
+    members = _household_members(household_id, member_ids)
+    problems = eligibility_problems(session, members)
+    if problems:
+        raise SignupError(*problems)
+
+    existing = live_registration(session.id, household_id)
+    if existing is not None:
+        return _change_members(session, existing, members, now)
+
+    taken = seats_taken(session.id)
+    confirmed = fits(session.capacity, taken, len(members))
+    nonce, digest = tokens.issue(tokens.CANCEL)
+    registration = Registration(
+        session_id=session.id,
+        household_id=household_id,
+        status=RegistrationStatus.CONFIRMED if confirmed else RegistrationStatus.WAITLISTED,
+        seats=len(members),
+        confirmed_at=now if confirmed else None,
+        cancel_nonce=nonce,
+        cancel_token_digest=digest,
+    )
+    _set_attendees(registration, members, session)
+    db.session.add(registration)
+    db.session.flush()
+    notices.notify(
+        household_id,
+        NoticeKind.CONFIRMED if confirmed else NoticeKind.WAITLISTED,
+        session=session,
+        registration=registration,
+    )
+    return Outcome(registration, created=True)
+
+
+def _change_members(
+    session: ReadingSession, registration: Registration, members: Sequence[Member], now: datetime
+) -> Outcome:
+    before = registration.seats
+    if registration.is_confirmed and len(members) > before:
+        free = session.capacity - seats_taken(session.id)
+        if len(members) - before > free:
+            raise SignupError(
+                _(
+                    "Only %(free)d more seat(s) are free; your registration stays as it was.",
+                    free=max(free, 0),
+                )
+            )
+    _set_attendees(registration, members, session)
+    db.session.flush()
+    promoted = promote_waiting(session, now)
+    return Outcome(registration, created=False, promoted=promoted)
+
+
+def cancel_registration(
+    registration_id: int,
+    *,
+    by: CancelledBy,
+    reason: str = "",
+    now: datetime | None = None,
+) -> tuple[Registration, list[Registration]]:
+    """Cancel a live registration and promote from the waiting list at once.
+
+    Families cancel until the session starts; staff until it ends.
+    Returns the registration and the registrations promoted into the freed seats.
+    """
+    session_id = db.session.scalar(
+        select(Registration.session_id).where(Registration.id == registration_id)
+    )
+    if session_id is None:
+        raise LookupError(f"no registration {registration_id}")
+    session = _lock(session_id)
+    registration = db.session.get(Registration, registration_id, populate_existing=True)
+    return _cancel_locked(session, registration, by=by, reason=reason, now=now or utcnow())
+
+
+def _cancel_locked(
+    session: ReadingSession,
+    registration: Registration,
+    *,
+    by: CancelledBy,
+    reason: str,
+    now: datetime,
+) -> tuple[Registration, list[Registration]]:
+    """The cancellation itself; the caller holds the session's lock."""
+    if not registration.is_live:
+        raise SignupError(_("This registration is already cancelled."))
+    if session.status is not SessionStatus.SCHEDULED:
+        raise SignupError(_("This session is cancelled."))
+    if not cancel_open(session, by, now):
+        raise SignupError(_("The session has started; it can no longer be cancelled."))
+    registration.status = RegistrationStatus.CANCELLED
+    registration.cancelled_at = now
+    registration.cancelled_by = by
+    registration.cancel_reason = reason.strip()
+    db.session.flush()
+    if registration.household_id is not None:
+        notices.notify(
+            registration.household_id,
+            NoticeKind.CANCELLED_BY_STAFF if by is CancelledBy.STAFF else NoticeKind.CANCELLED,
+            session=session,
+            registration=registration,
+            detail=registration.cancel_reason,
+        )
+    return registration, promote_waiting(session, now)
+
+
+def cancel_upcoming_of_household(
+    household_id: int, *, now: datetime | None = None
+) -> tuple[list[Registration], list[Registration]]:
+    """Cancel every live registration of a household for sessions that have not started
+    (it is deleting its account), promoting from each waiting list at once.
+
+    One transaction: it locks the household's row first (a sign-up of the same
+    family, which must reference that row, waits or fails), then the sessions
+    concerned in id order, then cancels as the family would. Registrations of
+    sessions under way, over or cancelled are left as they are. Returns the
+    cancelled registrations and the ones promoted into the freed seats.
+    """
+    if lock_row(Household, household_id) is None:
+        raise LookupError(f"no household {household_id}")
+    now = now or utcnow()
+    upcoming = (
+        select(Registration.id, Registration.session_id)
+        .join(ReadingSession, ReadingSession.id == Registration.session_id)
+        .where(
+            Registration.household_id == household_id,
+            Registration.status.in_(LIVE_STATUSES),
+            ReadingSession.status == SessionStatus.SCHEDULED,
+            ReadingSession.starts_at > now,
+        )
+        .order_by(Registration.session_id, Registration.id)
+    )
+    rows = db.session.execute(upcoming).all()
+    if not rows:
+        return [], []
+    locked = select(ReadingSession).where(ReadingSession.id.in_({r.session_id for r in rows}))
+    sessions = {
+        s.id: s
+        for s in db.session.scalars(
+            locked.order_by(ReadingSession.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    }
+    cancelled: list[Registration] = []
+    promoted: list[Registration] = []
+    for registration_id, session_id in rows:
+        registration = db.session.get(Registration, registration_id, populate_existing=True)
+        if not registration.is_live:  # staff cancelled it before we held the lock
+            continue
+        done, moved_up = _cancel_locked(
+            sessions[session_id], registration, by=CancelledBy.HOUSEHOLD, reason="", now=now
+        )
+        cancelled.append(done)
+        promoted.extend(moved_up)
+    return cancelled, promoted
+
+
+def settle_capacity(session: ReadingSession, now: datetime) -> list[Registration]:
+    """The one capacity rule, after any change of a session's capacity (the schedule's edit
+    and the roster's both end here, through ``session_changed``): refuse a capacity below
+    the seats taken, else promote once from the waiting list into what is free.
+
+    The caller holds the session's row lock: the roster takes it first
+    (:func:`change_capacity`), the schedule's edit through the UPDATE that wrote the
+    capacity; sign-ups take the same lock before they count.
+    """
+    taken = seats_taken(session.id)
+    if session.capacity < taken:
+        raise CapacityBelowSeats(taken)
+    return promote_waiting(session, now)
+
+
+def change_capacity(
+    session_id: int, capacity: int, *, now: datetime | None = None
+) -> list[Registration]:
+    """Set the number of seats from the roster; returns the registrations promoted.
+
+    The room's seats bound it (a schedule rule); the seats taken are checked, and
+    the waiting list promoted, by :func:`settle_capacity` when the schedule says the
+    capacity changed.
+    """
+    session = _lock(session_id)
+    if capacity < 1:
+        raise SignupError(_("A session needs at least one seat."), field="capacity")
+    if capacity > session.room.seats:
+        raise SignupError(
+            _(
+                "%(room)s has %(seats)d seats; the capacity cannot be higher.",
+                room=session.room.name,
+                seats=session.room.seats,
+            ),
+            field="capacity",
+        )
+    waiting = waiting_list(session.id)
+    set_capacity(session, capacity, now=now or utcnow())
+    return [r for r in waiting if r.is_confirmed]
+
+
+def add_walk_in(
+    session_id: int,
+    *,
+    name: str,
+    adults: int,
+    children: int,
+    now: datetime | None = None,
+) -> Registration:
+    """People who came without an account: confirmed and checked in, if seats are free."""
+    session = _lock(session_id)
+    now = now or utcnow()
+    total = adults + children
+    if adults < 0 or children < 0 or total < 1:
+        raise SignupError(_("Add at least one person."))
+    if total > MAX_WALK_IN:
+        raise SignupError(_("At most %(max)d people at once.", max=MAX_WALK_IN))
+    if session.status is not SessionStatus.SCHEDULED:
+        raise SignupError(_("This session is cancelled."))
+    free = session.capacity - seats_taken(session.id)
+    if total > free:
+        raise SignupError(
+            _(
+                "Only %(free)d seat(s) are free. Raise the capacity first if the room allows.",
+                free=max(free, 0),
+            )
+        )
+    registration = Registration(
+        session_id=session.id,
+        household_id=None,
+        status=RegistrationStatus.CONFIRMED,
+        seats=total,
+        walk_in_name=name.strip(),
+        confirmed_at=now,
+    )
+    for kind, count in ((MemberKind.ADULT, adults), (MemberKind.CHILD, children)):
+        for _i in range(count):
+            registration.attendees.append(Attendee(kind=kind, checked_in_at=now))
+    db.session.add(registration)
+    db.session.flush()
+    return registration

@@ -1,0 +1,196 @@
+"""Reading registrations: seats taken, the waiting list, who may sign up when.
+
+Nothing here changes anything or takes a lock; the counting that decides a
+seat is repeated under the session's lock in :mod:`.operations`.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from .. import tokens
+from ..extensions import db
+from ..families.models import Member
+from ..i18n import localized
+from ..schedule.models import ReadingSession, SessionStatus
+from ..security import token_digest, token_matches
+from ..timeutil import utcnow
+from .eligibility import (
+    Audience,
+    Person,
+    Window,
+    audience_problems,
+    blocked_until,
+    registration_window,
+    session_day,
+)
+from .models import LIVE_STATUSES, Attendee, CancelledBy, Registration, RegistrationStatus
+
+
+class SignupState(enum.StrEnum):
+    """Whether a session takes sign-ups now, or why not."""
+
+    OPEN = "open"
+    CANCELLED = "cancelled"
+    OVER = "over"  # it has started
+    BEFORE = "before"  # the registration window has not opened
+    CLOSED = "closed"  # the registration window has closed
+
+
+def seats_taken(session_id: int) -> int:
+    stmt = select(func.coalesce(func.sum(Registration.seats), 0)).where(
+        Registration.session_id == session_id,
+        Registration.status == RegistrationStatus.CONFIRMED,
+    )
+    return int(db.session.scalar(stmt) or 0)
+
+
+def waiting_list(session_id: int) -> list[Registration]:
+    """Waiting registrations in their order (the order they joined)."""
+    stmt = (
+        select(Registration)
+        .where(
+            Registration.session_id == session_id,
+            Registration.status == RegistrationStatus.WAITLISTED,
+        )
+        .order_by(Registration.id)
+    )
+    return list(db.session.scalars(stmt))
+
+
+def waitlist_position(registration: Registration) -> int | None:
+    """1 for the head of the waiting list; ``None`` when not waiting."""
+    if not registration.is_waitlisted:
+        return None
+    ahead = db.session.scalar(
+        select(func.count(Registration.id)).where(
+            Registration.session_id == registration.session_id,
+            Registration.status == RegistrationStatus.WAITLISTED,
+            Registration.id < registration.id,
+        )
+    )
+    return int(ahead or 0) + 1
+
+
+def live_registration(session_id: int, household_id: int) -> Registration | None:
+    stmt = select(Registration).where(
+        Registration.session_id == session_id,
+        Registration.household_id == household_id,
+        Registration.status.in_(LIVE_STATUSES),
+    )
+    return db.session.scalars(stmt).first()
+
+
+def window_of(session: ReadingSession) -> Window:
+    series = session.series
+    config = current_app.config
+    return registration_window(
+        session.starts_at,
+        opens_at=session.signup_opens_at,
+        closes_at=session.signup_closes_at,
+        opens_days=series.signup_opens_days if series is not None else None,
+        closes_hours=series.signup_closes_hours if series is not None else None,
+        default_opens_days=config["SIGNUP_OPENS_DAYS_BEFORE"],
+        default_closes_hours=config["SIGNUP_CLOSES_HOURS_BEFORE"],
+    )
+
+
+def signup_state(
+    session: ReadingSession, now: datetime, window: Window | None = None
+) -> SignupState:
+    """Whether the session takes sign-ups and changes of members now, or why not."""
+    if session.status is not SessionStatus.SCHEDULED:
+        return SignupState.CANCELLED
+    if now >= session.starts_at:
+        return SignupState.OVER
+    return SignupState((window or window_of(session)).state(now))
+
+
+def cancel_open(session: ReadingSession, by: CancelledBy, now: datetime) -> bool:
+    """Whether registrations of the session can still be cancelled: by the family (logged
+    in or by link) until the session starts, by the staff until it ends."""
+    deadline = session.ends_at if by is CancelledBy.STAFF else session.starts_at
+    return session.status is SessionStatus.SCHEDULED and now < deadline
+
+
+def no_show_open(session: ReadingSession, now: datetime) -> bool:
+    """Whether absent families can be marked: once the session has started, unless cancelled."""
+    return session.status is SessionStatus.SCHEDULED and now >= session.starts_at
+
+
+def no_show_times(household_id: int, since: datetime) -> list[datetime]:
+    """Start times of the sessions the household was marked absent from since ``since``."""
+    stmt = (
+        select(ReadingSession.starts_at)
+        .join(Registration, Registration.session_id == ReadingSession.id)
+        .where(
+            Registration.household_id == household_id,
+            Registration.no_show_at.is_not(None),
+            ReadingSession.starts_at >= since,
+        )
+    )
+    return list(db.session.scalars(stmt))
+
+
+def household_blocked_until(household_id: int, now: datetime | None = None) -> datetime | None:
+    now = now or utcnow()
+    config = current_app.config
+    window, block = config["NOSHOW_WINDOW_DAYS"], config["NOSHOW_BLOCK_DAYS"]
+    since = now - timedelta(days=window + block)
+    return blocked_until(
+        no_show_times(household_id, since),
+        now,
+        limit=config["NOSHOW_LIMIT"],
+        window_days=window,
+        block_days=block,
+    )
+
+
+def person_of(member: Member) -> Person:
+    return Person(
+        name=member.given_name,
+        is_child=member.is_child,
+        birth_year=member.birth_year,
+        birth_month=member.birth_month,
+    )
+
+
+def audience_of(session: ReadingSession) -> Audience:
+    """The session's strand rule, named in the served language."""
+    return Audience.of(session.program, name=localized(session.program))
+
+
+def eligibility_problems(session: ReadingSession, members: Sequence[Member]) -> list[str]:
+    people = [person_of(m) for m in members]
+    return audience_problems(audience_of(session), people, session_day(session.starts_at))
+
+
+def upcoming_registrations_of(member: Member, now: datetime) -> list[Registration]:
+    """Live registrations of sessions not yet over that include this member."""
+    stmt = (
+        select(Registration)
+        .join(Attendee, Attendee.registration_id == Registration.id)
+        .join(ReadingSession, ReadingSession.id == Registration.session_id)
+        .where(
+            Attendee.member_id == member.id,
+            Registration.status.in_(LIVE_STATUSES),
+            ReadingSession.ends_at > now,
+        )
+    )
+    return list(db.session.scalars(stmt).unique())
+
+
+def registration_by_cancel_token(token: str) -> Registration | None:
+    if not tokens.looks_like_token(token):
+        return None
+    registration = db.session.scalars(
+        select(Registration).where(Registration.cancel_token_digest == token_digest(token))
+    ).first()
+    if registration is None or not token_matches(token, registration.cancel_token_digest or ""):
+        return None
+    return registration

@@ -1,0 +1,184 @@
+"""The family's side of registrations: sign up, see, change and cancel; my sessions.
+
+Each view: load (404), check access (404 for another family's things), validate
+the form, call one operation, commit once, flash, redirect. GET never changes
+anything; cancelling by link opens a confirmation page and cancels on POST.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..auth.permissions import current_household, household_required
+from ..extensions import db
+from ..families import operations as accounts
+from ..families.models import Household
+from ..formutil import ActionForm
+from ..links import cancel_url, webcal_url
+from ..schedule.models import ReadingSession
+from ..timeutil import utcnow
+from . import operations as ops
+from . import queries
+from .forms import SignupForm
+from .models import CancelledBy, Registration
+from .panel import my_registrations, panel_for, signup_choices
+from .queries import registration_by_cancel_token
+
+bp = Blueprint("registrations", __name__)
+
+
+def _own_registration(registration_id: int) -> Registration:
+    """Another family's registration is "not found" (its existence is not revealed)."""
+    registration = db.session.get(Registration, registration_id)
+    if registration is None or registration.household_id != current_user.id:
+        abort(404)
+    return registration
+
+
+# --- sign-up ---------------------------------------------------------------------------------
+
+
+def _load_session(session_id: int) -> ReadingSession:
+    return db.get_or_404(ReadingSession, session_id)
+
+
+def _members_form(
+    household: Household, s: ReadingSession, registration: Registration | None
+) -> SignupForm:
+    """The "who is coming" form; until it is sent, it shows who is signed up now."""
+    form = SignupForm()
+    form.members.choices = signup_choices(household, s)
+    if not form.is_submitted() and registration is not None:
+        form.members.data = [a.member_id for a in registration.attendees if a.member_id]
+    return form
+
+
+@bp.route("/sessions/<int:session_id>/signup", methods=["GET", "POST"])
+@household_required
+def signup(session_id: int):
+    s = _load_session(session_id)
+    household = current_household()
+    existing = queries.live_registration(s.id, household.id)
+    form = _members_form(household, s, existing)
+    if form.validate_on_submit():
+        chosen = list(form.members.data)
+        try:
+            outcome = ops.sign_up(s.id, household.id, chosen)
+        except ops.SignupError as exc:
+            db.session.rollback()
+            form.members.errors = [*form.members.errors, *exc.messages]
+        else:
+            registration = outcome.registration
+            registration_id = registration.id
+            if outcome.created and registration.is_confirmed:
+                message = _("Signed up: your place is confirmed.")
+            elif outcome.created:
+                message = _("The session is full: you are on the waiting list.")
+            else:
+                message = _("Your registration is changed.")
+            db.session.commit()
+            flash(message, "success")
+            return redirect(url_for("registrations.registration", registration_id=registration_id))
+    panel = panel_for(s)
+    return render_template(
+        "registrations/signup.html", s=s, form=form, existing=existing, panel=panel
+    )
+
+
+@bp.get("/family/registrations/<int:registration_id>")
+@household_required
+def registration(registration_id: int):
+    registration = _own_registration(registration_id)
+    s = registration.session
+    form = _members_form(current_household(), s, registration)
+    now = utcnow()
+    return render_template(
+        "registrations/registration.html",
+        r=registration,
+        s=s,
+        position=queries.waitlist_position(registration),
+        can_change=registration.is_live and queries.signup_state(s, now) == "open",
+        can_cancel=registration.is_live and queries.cancel_open(s, CancelledBy.HOUSEHOLD, now),
+        cancel_url=cancel_url(registration),
+        form=form,
+    )
+
+
+@bp.route("/family/registrations/<int:registration_id>/cancel", methods=["GET", "POST"])
+@household_required
+def cancel(registration_id: int):
+    registration = _own_registration(registration_id)
+    form = ActionForm()
+    if form.validate_on_submit():
+        return _do_cancel(registration, CancelledBy.HOUSEHOLD, url_for("registrations.my_sessions"))
+    return _cancel_confirm(registration, CancelledBy.HOUSEHOLD, form)
+
+
+@bp.route("/cancel/<token>", methods=["GET", "POST"])
+def cancel_by_link(token: str):
+    """Cancel without logging in: GET shows what would be cancelled; POST cancels."""
+    registration = registration_by_cancel_token(token)
+    if registration is None:
+        abort(404)
+    form = ActionForm()
+    if form.validate_on_submit():
+        return _do_cancel(
+            registration,
+            CancelledBy.LINK,
+            url_for("registrations.cancel_by_link", token=token),
+        )
+    return _cancel_confirm(registration, CancelledBy.LINK, form)
+
+
+def _cancel_confirm(registration: Registration, by: CancelledBy, form: ActionForm):
+    """The page that asks first (or says why there is nothing to cancel)."""
+    s = registration.session
+    return render_template(
+        "registrations/cancel_confirm.html",
+        r=registration,
+        s=s,
+        form=form,
+        by_link=by is CancelledBy.LINK,
+        can_cancel=registration.is_live and queries.cancel_open(s, by, utcnow()),
+    )
+
+
+def _do_cancel(registration: Registration, by: CancelledBy, done_url: str):
+    registration_id, session_id = registration.id, registration.session_id
+    try:
+        ops.cancel_registration(registration_id, by=by)
+    except ops.SignupError as exc:
+        db.session.rollback()
+        for message in exc.messages:
+            flash(message, "error")
+        return redirect(done_url)
+    db.session.commit()
+    title = db.session.get(ReadingSession, session_id).title
+    flash(_("Your registration for “%(title)s” is cancelled.", title=title), "success")
+    return redirect(done_url)
+
+
+# --- my sessions ------------------------------------------------------------------------------
+
+
+@bp.get("/family/sessions")
+@household_required
+def my_sessions():
+    household = current_household()
+    upcoming, history = my_registrations(household, utcnow())
+    feed = webcal = None
+    if household.feed_nonce is not None:
+        token = accounts.feed_token(household)
+        feed = url_for("feeds.household", token=token, _external=True)
+        webcal = webcal_url(feed)
+    return render_template(
+        "registrations/my_sessions.html",
+        upcoming=upcoming,
+        history=history,
+        feed_url=feed,
+        webcal_url=webcal,
+        positions={r.id: queries.waitlist_position(r) for r, _s in upcoming},
+        action=ActionForm(),
+    )
