@@ -10,8 +10,14 @@ from flask import Flask
 MIGRATIONS_DIRECTORY = str(Path(__file__).resolve().parent / "migrations")
 
 
+def template_folder() -> str:
+    """An installed package's own ``templates`` (copied in by setup.py), else the checkout's."""
+    packaged = Path(__file__).resolve().parent / "templates"
+    return str(packaged) if packaged.is_dir() else str(packaged.parent.parent / "templates")
+
+
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    app = Flask(__name__, instance_relative_config=True, template_folder="../templates")
+    app = Flask(__name__, instance_relative_config=True, template_folder=template_folder())
 
     from .config import load_config
 

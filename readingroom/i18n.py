@@ -1,26 +1,24 @@
 """Languages: Simplified Chinese first, English second.
 
-Each domain package keeps its own catalogue in ``<domain>/translations`` (so
-that work on one domain never rewrites another's), and Flask-Babel merges them.
-Message ids are English; the Chinese catalogue translates them. Catalogues are
-compiled (.po -> .mo) when the app starts, so a fresh clone and an edited .po
-never serve stale text; compiled files are not committed.
+Message ids are English; one catalogue per language,
+``readingroom/translations/<lang>/LC_MESSAGES/messages.po``, translates them.
+Babel's own tools keep it in step with the code (``make i18n-update``, driven
+by ``babel.cfg``) and compile it (``make i18n-compile``; also every install and
+wheel build, see ``setup.py``). The app only reads the compiled ``.mo``: nothing
+is written into the package at run time, so a read-only install works.
+Compiled files are not committed.
 """
 
 from __future__ import annotations
 
-import io
-import os
 from pathlib import Path
 
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 from flask import Blueprint, Flask, current_app, has_request_context, redirect, request
 from flask_babel import get_locale
 
 from .security import safe_next_url
 
-PACKAGE_ROOT = Path(__file__).resolve().parent
+TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 LANGUAGES = ("zh", "en")
 DEFAULT_LANGUAGE = "zh"
 LANGUAGE_COOKIE = "lang"
@@ -30,41 +28,9 @@ LANGUAGE_NAMES = {"zh": "中文", "en": "English"}
 bp = Blueprint("i18n", __name__)
 
 
-def translation_directories() -> list[Path]:
-    """Every ``translations`` folder in the package (the shared one and one per domain)."""
-    return sorted(p for p in PACKAGE_ROOT.glob("**/translations") if p.is_dir())
-
-
-def po_files() -> list[Path]:
-    return sorted(
-        po
-        for directory in translation_directories()
-        for po in directory.glob("*/LC_MESSAGES/messages.po")
-    )
-
-
-def compiled_catalogue(po_path: Path) -> bytes:
-    """The .mo bytes that ``po_path`` compiles to (fuzzy entries left out, as pybabel does)."""
-    with po_path.open("rb") as handle:
-        catalog = read_po(handle)
-    buffer = io.BytesIO()
-    write_mo(buffer, catalog, use_fuzzy=False)
-    return buffer.getvalue()
-
-
-def compile_catalogues() -> list[Path]:
-    """Compile every .po whose .mo is missing or differs; returns the files written."""
-    written = []
-    for po in po_files():
-        mo = po.with_suffix(".mo")
-        data = compiled_catalogue(po)
-        if mo.exists() and mo.read_bytes() == data:
-            continue
-        tmp = mo.with_suffix(f".mo.{os.getpid()}.tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, mo)  # atomic: several workers may start at once
-        written.append(mo)
-    return written
+def compiled_catalogue(language: str) -> Path:
+    """The ``.mo`` Flask-Babel loads for ``language`` (built from the ``.po`` next to it)."""
+    return TRANSLATIONS / language / "LC_MESSAGES" / "messages.mo"
 
 
 def select_locale() -> str:
@@ -108,11 +74,13 @@ def switch_language():
 
 
 def init_app(app: Flask) -> None:
-    if not app.config.get("BABEL_SKIP_COMPILE"):
-        compile_catalogues()
-    app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(
-        str(p) for p in translation_directories()
-    )
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(TRANSLATIONS)
+    if not compiled_catalogue(DEFAULT_LANGUAGE).exists():
+        # Flask-Babel would quietly serve the English ids.
+        app.logger.warning(
+            "%s is missing: pages will be in English; run `make i18n-compile`",
+            compiled_catalogue(DEFAULT_LANGUAGE),
+        )
     app.register_blueprint(bp)
 
     @app.context_processor
