@@ -38,11 +38,14 @@ run: install
 
 test: install-test
 	$(BIN)/ruff check readingroom tests
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# ruff, the formatting, and the layering of the domains (import-linter, pyproject.toml)
 lint: install-test
 	$(BIN)/ruff check readingroom tests
 	$(BIN)/ruff format --check readingroom tests
+	$(BIN)/lint-imports
 
 # Translations: babel.cfg says what is extracted from where (and needs the test
 # tools' Babel). i18n-update merges new and changed message ids into the one

@@ -14,7 +14,8 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date as babel_format_date
 from babel.dates import format_datetime as babel_format_datetime
-from flask_babel import get_locale
+
+from .i18n import current_language
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 
@@ -74,13 +75,9 @@ def week_start(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
-def _language() -> str:
-    locale = get_locale()
-    return "en" if locale is not None and locale.language == "en" else "zh"
-
-
-def _babel_locale() -> str:
-    return "en" if _language() == "en" else "zh_Hans_CN"
+def babel_locale() -> str:
+    """The Babel locale for dates and numbers in the served language."""
+    return "en" if currentcurrent_language() == "en" else "zh_Hans_CN"
 
 
 def format_day(value: date | datetime, *, with_year: bool | None = None) -> str:
@@ -89,8 +86,8 @@ def format_day(value: date | datetime, *, with_year: bool | None = None) -> str:
         value = to_beijing(value).date()
     if with_year is None:
         with_year = value.year != beijing_today().year
-    pattern = _PATTERNS[_language()]["date_year" if with_year else "date"]
-    return babel_format_date(value, pattern, locale=_babel_locale())
+    pattern = _PATTERNS[current_language()]["date_year" if with_year else "date"]
+    return babel_format_date(value, pattern, locale=babel_locale())
 
 
 def format_clock(value: datetime | time) -> str:
@@ -117,8 +114,8 @@ def format_month(value: date) -> str:
     """2026年7月 / July 2026."""
     return babel_format_datetime(
         datetime.combine(value, time(12, 0)),
-        _PATTERNS[_language()]["month"],
-        locale=_babel_locale(),
+        _PATTERNS[current_language()]["month"],
+        locale=babel_locale(),
     )
 
 
@@ -126,7 +123,7 @@ def weekday_name(weekday: int, *, short: bool = False) -> str:
     """周一 / Monday for 0 (Monday) … 6 (Sunday)."""
     monday = date(2024, 1, 1)  # a Monday
     pattern = "EEE" if short else "EEEE"
-    return babel_format_date(monday + timedelta(days=weekday), pattern, locale=_babel_locale())
+    return babel_format_date(monday + timedelta(days=weekday), pattern, locale=babel_locale())
 
 
 def age_on(birth_year: int, birth_month: int, day: date) -> int:

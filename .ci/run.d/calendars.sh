@@ -77,8 +77,8 @@ for id in "${session_ids[@]}"; do paths+=("/sessions/$id.ics"); done
 read -r -a household_paths <<<"$("$PY" - <<'EOF'
 from readingroom import create_app
 from readingroom.extensions import db
-from readingroom.signups.accounts import feed_token
-from readingroom.signups.models import Household
+from readingroom.families.models import Household
+from readingroom.families.operations import feed_token
 app = create_app()
 with app.app_context():
     tokens = [feed_token(h) for h in db.session.scalars(db.select(Household).order_by(Household.id))]

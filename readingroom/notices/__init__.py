@@ -1,0 +1,1 @@
+"""Notices to families and the outbox that sends them (with retries), and its command."""
