@@ -77,7 +77,7 @@ def week_start(day: date) -> date:
 
 def babel_locale() -> str:
     """The Babel locale for dates and numbers in the served language."""
-    return "en" if currentcurrent_language() == "en" else "zh_Hans_CN"
+    return "en" if current_language() == "en" else "zh_Hans_CN"
 
 
 def format_day(value: date | datetime, *, with_year: bool | None = None) -> str:
