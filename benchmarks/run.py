@@ -176,12 +176,12 @@ def touch_one_session(app):
 
     def touch() -> None:
         with app.app_context():
-            session = db.session.get(ReadingSession, 1)
+            reading_session = db.session.get(ReadingSession, 1)
             ending = "（有变动）"
-            if session.title.endswith(ending):
-                session.title = session.title.removesuffix(ending)
+            if reading_session.title.endswith(ending):
+                reading_session.title = reading_session.title.removesuffix(ending)
             else:
-                session.title += ending
+                reading_session.title += ending
             db.session.commit()
 
     return touch

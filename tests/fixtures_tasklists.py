@@ -80,12 +80,12 @@ def children_of(household) -> list:
     return [m for m in household.members if m.is_child]
 
 
-def confirmed_registration(session, household, member):
+def confirmed_registration(reading_session, household, member):
     """A confirmed registration of one member (built directly: no sign-up window to respect)."""
     from readingroom.registrations.models import Attendee, Registration, RegistrationStatus
 
     registration = Registration(
-        session_id=session.id,
+        session_id=reading_session.id,
         household_id=household.id,
         status=RegistrationStatus.CONFIRMED,
         seats=1,

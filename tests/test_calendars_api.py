@@ -15,8 +15,8 @@ from readingroom.registrations.occupancy import Occupancy
 from readingroom.timeutil import BEIJING, beijing_today
 
 
-def day_of(session) -> str:
-    return session.starts_at.astimezone(BEIJING).date().isoformat()
+def day_of(reading_session) -> str:
+    return reading_session.starts_at.astimezone(BEIJING).date().isoformat()
 
 
 def api(client, **params):

@@ -22,8 +22,8 @@ def html(client, url: str, **kw) -> str:
     return response.get_data(as_text=True)
 
 
-def month_of(session) -> str:
-    return session.starts_at.astimezone(BEIJING).strftime("%Y-%m")
+def month_of(reading_session) -> str:
+    return reading_session.starts_at.astimezone(BEIJING).strftime("%Y-%m")
 
 
 def test_home_has_the_list_and_the_month(client, world):

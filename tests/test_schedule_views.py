@@ -83,11 +83,11 @@ def test_create_session(staff_client, yaozhuang):
     _, room, program, _ = yaozhuang
     response = staff_client.post("/staff/sessions/new", data=session_form(room, program))
     assert response.status_code == 302
-    session = db.session.scalars(select(ReadingSession)).one()
-    assert session.title == "绘本共读"
-    assert session.starts_at.astimezone(BEIJING).time() == time(9, 30)
-    assert session.starts_at.utcoffset().total_seconds() == 0  # stored and returned as UTC
-    assert session.sequence == 0
+    reading_session = db.session.scalars(select(ReadingSession)).one()
+    assert reading_session.title == "绘本共读"
+    assert reading_session.starts_at.astimezone(BEIJING).time() == time(9, 30)
+    assert reading_session.starts_at.utcoffset().total_seconds() == 0  # stored and returned as UTC
+    assert reading_session.sequence == 0
     page = staff_client.get(response.headers["Location"]).get_data(as_text=True)
     assert "绘本共读" in page
     assert "09:30–10:30" in page
@@ -207,24 +207,24 @@ def test_bad_session_input_is_explained_by_the_field(
 
 def test_edit_session_raises_the_calendar_revision(staff_client, yaozhuang, make):
     _, room, program, _ = yaozhuang
-    session = make.session(room, program=program, start=at(SATURDAY, 9))
-    before = session.updated_at
+    reading_session = make.session(room, program=program, start=at(SATURDAY, 9))
+    before = reading_session.updated_at
     response = staff_client.post(
-        f"/staff/sessions/{session.id}/edit",
+        f"/staff/sessions/{reading_session.id}/edit",
         data=session_form(
             room, program, starts_at=f"{SATURDAY}T14:00", ends_at=f"{SATURDAY}T15:00"
         ),
     )
     assert response.status_code == 302
-    db.session.refresh(session)
-    assert session.starts_at.astimezone(BEIJING).hour == 14
-    assert session.sequence == 1
-    assert session.updated_at > before
+    db.session.refresh(reading_session)
+    assert reading_session.starts_at.astimezone(BEIJING).hour == 14
+    assert reading_session.sequence == 1
+    assert reading_session.updated_at > before
 
 
 def test_saving_an_unchanged_session_keeps_its_revision(staff_client, yaozhuang, make):
     _, room, program, _ = yaozhuang
-    session = make.session(
+    reading_session = make.session(
         room,
         program=program,
         start=at(SATURDAY, 9, 30),
@@ -233,50 +233,54 @@ def test_saving_an_unchanged_session_keeps_its_revision(staff_client, yaozhuang,
         description="一起读绘本",
         suggested_books="《团圆》",
     )
-    staff_client.post(f"/staff/sessions/{session.id}/edit", data=session_form(room, program))
-    db.session.refresh(session)
-    assert session.sequence == 0
+    staff_client.post(
+        f"/staff/sessions/{reading_session.id}/edit", data=session_form(room, program)
+    )
+    db.session.refresh(reading_session)
+    assert reading_session.sequence == 0
 
 
 def test_cancel_keeps_the_session_marked_cancelled(staff_client, yaozhuang, make):
     _, room, program, _ = yaozhuang
-    session = make.session(room, program=program)
-    assert "取消原因" in staff_client.get(f"/staff/sessions/{session.id}/cancel").get_data(
+    reading_session = make.session(room, program=program)
+    assert "取消原因" in staff_client.get(f"/staff/sessions/{reading_session.id}/cancel").get_data(
         as_text=True
     )
-    missing_reason = staff_client.post(f"/staff/sessions/{session.id}/cancel", data={"reason": ""})
+    missing_reason = staff_client.post(
+        f"/staff/sessions/{reading_session.id}/cancel", data={"reason": ""}
+    )
     assert "请说明取消原因" in missing_reason.get_data(as_text=True)
     response = staff_client.post(
-        f"/staff/sessions/{session.id}/cancel", data={"reason": "书院停电"}
+        f"/staff/sessions/{reading_session.id}/cancel", data={"reason": "书院停电"}
     )
     assert response.status_code == 302
-    db.session.refresh(session)
-    assert session.status is SessionStatus.CANCELLED
-    assert session.cancel_reason == "书院停电"
-    assert session.sequence == 1
+    db.session.refresh(reading_session)
+    assert reading_session.status is SessionStatus.CANCELLED
+    assert reading_session.cancel_reason == "书院停电"
+    assert reading_session.sequence == 1
     assert count_sessions() == 1
-    page = staff_client.get(f"/staff/sessions/{session.id}").get_data(as_text=True)
+    page = staff_client.get(f"/staff/sessions/{reading_session.id}").get_data(as_text=True)
     assert "已取消" in page and "书院停电" in page
 
 
 def test_cancelled_session_cannot_be_edited(staff_client, yaozhuang, make):
     _, room, program, _ = yaozhuang
-    session = make.session(room, program=program, status=SessionStatus.CANCELLED)
+    reading_session = make.session(room, program=program, status=SessionStatus.CANCELLED)
     response = staff_client.post(
-        f"/staff/sessions/{session.id}/edit", data=session_form(room, program)
+        f"/staff/sessions/{reading_session.id}/edit", data=session_form(room, program)
     )
     assert response.status_code == 302
-    db.session.refresh(session)
-    assert session.sequence == 0
+    db.session.refresh(reading_session)
+    assert reading_session.sequence == 0
 
 
 def test_cancel_is_post_only_for_changes(staff_client, yaozhuang, make):
     """GET shows the confirmation; it changes nothing."""
     _, room, program, _ = yaozhuang
-    session = make.session(room, program=program)
-    staff_client.get(f"/staff/sessions/{session.id}/cancel?reason=x")
-    db.session.refresh(session)
-    assert session.status is SessionStatus.SCHEDULED
+    reading_session = make.session(room, program=program)
+    staff_client.get(f"/staff/sessions/{reading_session.id}/cancel?reason=x")
+    db.session.refresh(reading_session)
+    assert reading_session.status is SessionStatus.SCHEDULED
 
 
 # --- series ----------------------------------------------------------------------------------
@@ -464,22 +468,24 @@ def test_staff_pages_need_login(client, yaozhuang):
 
 def test_yaozhuang_staff_get_403_on_donghe(staff_client, yaozhuang, donghe, make):
     _, donghe_room = donghe
-    session = make.session(donghe_room, program=yaozhuang[2])
+    reading_session = make.session(donghe_room, program=yaozhuang[2])
     for url in (
         f"/staff/rooms/{donghe_room.id}/edit",
         f"/staff/rooms/{donghe_room.id}/week",
-        f"/staff/sessions/{session.id}",
-        f"/staff/sessions/{session.id}/edit",
-        f"/staff/sessions/{session.id}/cancel",
+        f"/staff/sessions/{reading_session.id}",
+        f"/staff/sessions/{reading_session.id}/edit",
+        f"/staff/sessions/{reading_session.id}/cancel",
         "/staff/communities/donghe/sessions",
     ):
         assert staff_client.get(url).status_code == 403, url
     assert (
-        staff_client.post(f"/staff/sessions/{session.id}/cancel", data={"reason": "x"}).status_code
+        staff_client.post(
+            f"/staff/sessions/{reading_session.id}/cancel", data={"reason": "x"}
+        ).status_code
         == 403
     )
-    db.session.refresh(session)
-    assert not session.is_cancelled
+    db.session.refresh(reading_session)
+    assert not reading_session.is_cancelled
 
 
 def test_staff_cannot_schedule_into_another_communitys_room(staff_client, yaozhuang, donghe):

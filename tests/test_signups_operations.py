@@ -28,23 +28,23 @@ def open_program(make):
 
 
 @pytest.fixture
-def session(make, open_program):
+def reading_session(make, open_program):
     return make.session(capacity=4, program=open_program)
 
 
-def family_of(family, session, adults=2):
+def family_of(family, reading_session, adults=2):
     names = ("妈妈", "爸爸", "奶奶", "爷爷")[:adults]
-    return family.household(session.room.community, children=(), adults=names)
+    return family.household(reading_session.room.community, children=(), adults=names)
 
 
-def sign(session, household, ids=None):
-    outcome = ops.sign_up(session.id, household.id, ids or member_ids(household))
+def sign(reading_session, household, ids=None):
+    outcome = ops.sign_up(reading_session.id, household.id, ids or member_ids(household))
     db.session.commit()
     return outcome
 
 
-def status(session, household):
-    registration = queries.live_registration(session.id, household.id)
+def status(reading_session, household):
+    registration = queries.live_registration(reading_session.id, household.id)
     return registration.status if registration else None
 
 
@@ -54,118 +54,120 @@ def notice_kinds(household):
     ).all()
 
 
-def test_confirmed_while_seats_fit_then_waiting_list_in_order(session, family):
-    a, b, c, d = (family_of(family, session) for _ in range(4))
-    assert sign(session, a).registration.is_confirmed
-    assert sign(session, b).registration.is_confirmed
-    assert sign(session, c).registration.is_waitlisted
-    assert sign(session, d).registration.is_waitlisted
-    assert queries.seats_taken(session.id) == 4
-    assert [r.household_id for r in queries.waiting_list(session.id)] == [c.id, d.id]
-    assert queries.waitlist_position(queries.live_registration(session.id, d.id)) == 2
+def test_confirmed_while_seats_fit_then_waiting_list_in_order(reading_session, family):
+    a, b, c, d = (family_of(family, reading_session) for _ in range(4))
+    assert sign(reading_session, a).registration.is_confirmed
+    assert sign(reading_session, b).registration.is_confirmed
+    assert sign(reading_session, c).registration.is_waitlisted
+    assert sign(reading_session, d).registration.is_waitlisted
+    assert queries.seats_taken(reading_session.id) == 4
+    assert [r.household_id for r in queries.waiting_list(reading_session.id)] == [c.id, d.id]
+    assert queries.waitlist_position(queries.live_registration(reading_session.id, d.id)) == 2
     assert notice_kinds(a) == [NoticeKind.CONFIRMED]
     assert notice_kinds(c) == [NoticeKind.WAITLISTED]
     assert db.session.scalar(select(func.count(OutboxMessage.id))) == 4
 
 
-def test_signing_up_again_changes_the_registration(session, family):
-    a = family_of(family, session)
-    first = sign(session, a, member_ids(a)[:1]).registration
-    again = sign(session, a)
+def test_signing_up_again_changes_the_registration(reading_session, family):
+    a = family_of(family, reading_session)
+    first = sign(reading_session, a, member_ids(a)[:1]).registration
+    again = sign(reading_session, a)
     assert not again.created
     assert again.registration.id == first.id
     assert again.registration.seats == 2
     assert db.session.scalar(select(func.count(Registration.id))) == 1
 
 
-def test_database_refuses_two_live_registrations_of_one_family(session, family):
-    a = family_of(family, session)
-    sign(session, a)
+def test_database_refuses_two_live_registrations_of_one_family(reading_session, family):
+    a = family_of(family, reading_session)
+    sign(reading_session, a)
     for status_ in (RegistrationStatus.WAITLISTED, RegistrationStatus.CONFIRMED):
         db.session.add(
-            Registration(session_id=session.id, household_id=a.id, status=status_, seats=1)
+            Registration(session_id=reading_session.id, household_id=a.id, status=status_, seats=1)
         )
         with pytest.raises(IntegrityError):
             db.session.flush()
         db.session.rollback()
     # a cancelled one does not count: cancel, then sign up again
     ops.cancel_registration(
-        queries.live_registration(session.id, a.id).id, by=CancelledBy.HOUSEHOLD
+        queries.live_registration(reading_session.id, a.id).id, by=CancelledBy.HOUSEHOLD
     )
     db.session.commit()
-    assert sign(session, a).created
+    assert sign(reading_session, a).created
 
 
-def test_adding_members_beyond_the_free_seats_is_refused_and_nothing_changes(session, family):
-    a = family_of(family, session, adults=2)
-    b = family_of(family, session, adults=1)
+def test_adding_members_beyond_the_free_seats_is_refused_and_nothing_changes(
+    reading_session, family
+):
+    a = family_of(family, reading_session, adults=2)
+    b = family_of(family, reading_session, adults=1)
     extra = family.adult(a, "爷爷")
-    sign(session, a, member_ids(a)[:2])
-    sign(session, b)
-    sign(session, family_of(family, session, adults=1))  # 4 of 4 taken
+    sign(reading_session, a, member_ids(a)[:2])
+    sign(reading_session, b)
+    sign(reading_session, family_of(family, reading_session, adults=1))  # 4 of 4 taken
     with pytest.raises(ops.SignupError) as error:
-        ops.sign_up(session.id, a.id, [*member_ids(a)[:2], extra.id])
+        ops.sign_up(reading_session.id, a.id, [*member_ids(a)[:2], extra.id])
     db.session.rollback()
     assert "空位" in " ".join(error.value.messages)  # "only 0 more seats are free"
-    assert queries.live_registration(session.id, a.id).seats == 2
+    assert queries.live_registration(reading_session.id, a.id).seats == 2
 
 
-def test_removing_members_frees_seats_and_promotes(session, family):
-    a = family_of(family, session, adults=2)
-    b = family_of(family, session, adults=2)
-    c = family_of(family, session, adults=1)
-    sign(session, a)
-    sign(session, b)
-    sign(session, c)
-    assert status(session, c) is RegistrationStatus.WAITLISTED
-    outcome = sign(session, a, member_ids(a)[:1])
+def test_removing_members_frees_seats_and_promotes(reading_session, family):
+    a = family_of(family, reading_session, adults=2)
+    b = family_of(family, reading_session, adults=2)
+    c = family_of(family, reading_session, adults=1)
+    sign(reading_session, a)
+    sign(reading_session, b)
+    sign(reading_session, c)
+    assert status(reading_session, c) is RegistrationStatus.WAITLISTED
+    outcome = sign(reading_session, a, member_ids(a)[:1])
     assert [r.household_id for r in outcome.promoted] == [c.id]
-    assert status(session, c) is RegistrationStatus.CONFIRMED
+    assert status(reading_session, c) is RegistrationStatus.CONFIRMED
     assert notice_kinds(c)[-1] is NoticeKind.PROMOTED
 
 
-def test_a_waiting_family_that_shrinks_to_fit_is_promoted(session, family):
-    a = family_of(family, session, adults=3)
-    b = family_of(family, session, adults=2)
-    sign(session, a)  # 3 of 4
-    sign(session, b)  # needs 2: waits
-    assert status(session, b) is RegistrationStatus.WAITLISTED
-    sign(session, b, member_ids(b)[:1])
-    assert status(session, b) is RegistrationStatus.CONFIRMED
+def test_a_waiting_family_that_shrinks_to_fit_is_promoted(reading_session, family):
+    a = family_of(family, reading_session, adults=3)
+    b = family_of(family, reading_session, adults=2)
+    sign(reading_session, a)  # 3 of 4
+    sign(reading_session, b)  # needs 2: waits
+    assert status(reading_session, b) is RegistrationStatus.WAITLISTED
+    sign(reading_session, b, member_ids(b)[:1])
+    assert status(reading_session, b) is RegistrationStatus.CONFIRMED
 
 
-def test_cancellation_promotes_the_first_that_fits_in_order(session, family):
-    a = family_of(family, session, adults=2)
-    b = family_of(family, session, adults=2)
-    c = family_of(family, session, adults=3)  # waits first, but needs 3
-    d = family_of(family, session, adults=2)  # waits second, needs 2
-    e = family_of(family, session, adults=1)  # waits third
+def test_cancellation_promotes_the_first_that_fits_in_order(reading_session, family):
+    a = family_of(family, reading_session, adults=2)
+    b = family_of(family, reading_session, adults=2)
+    c = family_of(family, reading_session, adults=3)  # waits first, but needs 3
+    d = family_of(family, reading_session, adults=2)  # waits second, needs 2
+    e = family_of(family, reading_session, adults=1)  # waits third
     for h in (a, b, c, d, e):
-        sign(session, h)
+        sign(reading_session, h)
     _, promoted = ops.cancel_registration(
-        queries.live_registration(session.id, a.id).id, by=CancelledBy.HOUSEHOLD
+        queries.live_registration(reading_session.id, a.id).id, by=CancelledBy.HOUSEHOLD
     )
     db.session.commit()
     assert [r.household_id for r in promoted] == [d.id]
-    assert status(session, c) is RegistrationStatus.WAITLISTED
-    assert status(session, e) is RegistrationStatus.WAITLISTED
-    assert queries.seats_taken(session.id) == 4
+    assert status(reading_session, c) is RegistrationStatus.WAITLISTED
+    assert status(reading_session, e) is RegistrationStatus.WAITLISTED
+    assert queries.seats_taken(reading_session.id) == 4
     assert notice_kinds(a)[-1] is NoticeKind.CANCELLED
 
 
-def test_families_cancel_until_the_start_staff_until_the_end(session, family):
-    a = family_of(family, session)
-    b = family_of(family, session)
-    sign(session, a)
-    sign(session, b)
-    during = session.starts_at + timedelta(minutes=5)
+def test_families_cancel_until_the_start_staff_until_the_end(reading_session, family):
+    a = family_of(family, reading_session)
+    b = family_of(family, reading_session)
+    sign(reading_session, a)
+    sign(reading_session, b)
+    during = reading_session.starts_at + timedelta(minutes=5)
     with pytest.raises(ops.SignupError):
         ops.cancel_registration(
-            queries.live_registration(session.id, a.id).id, by=CancelledBy.LINK, now=during
+            queries.live_registration(reading_session.id, a.id).id, by=CancelledBy.LINK, now=during
         )
     db.session.rollback()
     registration, _ = ops.cancel_registration(
-        queries.live_registration(session.id, b.id).id,
+        queries.live_registration(reading_session.id, b.id).id,
         by=CancelledBy.STAFF,
         reason="生病请假",
         now=during,
@@ -177,44 +179,44 @@ def test_families_cancel_until_the_start_staff_until_the_end(session, family):
         ops.cancel_registration(registration.id, by=CancelledBy.STAFF)
 
 
-def test_capacity_cannot_drop_below_seats_taken_and_raising_promotes(session, family):
-    families = [family_of(family, session) for _ in range(3)]
+def test_capacity_cannot_drop_below_seats_taken_and_raising_promotes(reading_session, family):
+    families = [family_of(family, reading_session) for _ in range(3)]
     for h in families:
-        sign(session, h)
+        sign(reading_session, h)
     with pytest.raises(ops.SignupError):
-        ops.change_capacity(session.id, 3)
+        ops.change_capacity(reading_session.id, 3)
     db.session.rollback()
     with pytest.raises(ops.SignupError):
-        ops.change_capacity(session.id, session.room.seats + 1)
+        ops.change_capacity(reading_session.id, reading_session.room.seats + 1)
     db.session.rollback()
-    sequence = session.sequence
-    promoted = ops.change_capacity(session.id, 6)
+    sequence = reading_session.sequence
+    promoted = ops.change_capacity(reading_session.id, 6)
     db.session.commit()
     assert [r.household_id for r in promoted] == [families[2].id]
-    db.session.refresh(session)
-    assert session.capacity == 6
-    assert session.sequence == sequence + 1
+    db.session.refresh(reading_session)
+    assert reading_session.capacity == 6
+    assert reading_session.sequence == sequence + 1
 
 
-def test_walk_ins_take_free_seats_only_and_are_checked_in(session, family):
-    sign(session, family_of(family, session, adults=3))
+def test_walk_ins_take_free_seats_only_and_are_checked_in(reading_session, family):
+    sign(reading_session, family_of(family, reading_session, adults=3))
     with pytest.raises(ops.SignupError):
-        ops.add_walk_in(session.id, name="李阿姨", adults=1, children=1)
+        ops.add_walk_in(reading_session.id, name="李阿姨", adults=1, children=1)
     db.session.rollback()
-    registration = ops.add_walk_in(session.id, name="李阿姨", adults=1, children=0)
+    registration = ops.add_walk_in(reading_session.id, name="李阿姨", adults=1, children=0)
     db.session.commit()
     assert registration.is_confirmed and registration.household_id is None
     assert all(a.checked_in_at is not None for a in registration.attendees)
-    assert queries.seats_taken(session.id) == 4
+    assert queries.seats_taken(reading_session.id) == 4
 
 
-def test_check_in_tells_the_task_lists_once(session, family):
-    a = family.household(session.room.community, children=(("小明", 6),), adults=("妈妈",))
-    registration = sign(session, a).registration
+def test_check_in_tells_the_task_lists_once(reading_session, family):
+    a = family.household(reading_session.room.community, children=(("小明", 6),), adults=("妈妈",))
+    registration = sign(reading_session, a).registration
     received = []
 
     def listener(member, **kwargs):
-        received.append((member.id, kwargs["session"].id, kwargs["household"].id))
+        received.append((member.id, kwargs["reading_session"].id, kwargs["household"].id))
 
     member_checked_in.connect(listener)
     try:
@@ -224,7 +226,7 @@ def test_check_in_tells_the_task_lists_once(session, family):
         db.session.commit()
     finally:
         member_checked_in.disconnect(listener)
-    assert received == [(child.member_id, session.id, a.id)]
+    assert received == [(child.member_id, reading_session.id, a.id)]
 
 
 def test_three_no_shows_block_new_registrations(make, family, open_program):
@@ -255,12 +257,12 @@ def test_three_no_shows_block_new_registrations(make, family, open_program):
     assert "未到场" in " ".join(error.value.messages)  # "after several no-shows …"
 
 
-def test_no_show_is_refused_when_someone_came(session, family):
-    a = family_of(family, session)
-    registration = sign(session, a).registration
+def test_no_show_is_refused_when_someone_came(reading_session, family):
+    a = family_of(family, reading_session)
+    registration = sign(reading_session, a).registration
     attendance.check_in(registration.attendees[0])
     with pytest.raises(ops.SignupError):
-        attendance.mark_no_show(registration, now=session.starts_at + timedelta(minutes=10))
+        attendance.mark_no_show(registration, now=reading_session.starts_at + timedelta(minutes=10))
 
 
 @pytest.mark.parametrize(
@@ -274,21 +276,21 @@ def test_sign_up_outside_the_window_is_refused(make, family, open_program, shift
     assert word in error.value.messages[0]  # "opens on …" / "closed on …"
 
 
-def test_cancelled_session_takes_no_sign_ups(session, family):
-    session.status = SessionStatus.CANCELLED
+def test_cancelled_session_takes_no_sign_ups(reading_session, family):
+    reading_session.status = SessionStatus.CANCELLED
     db.session.commit()
-    h = family_of(family, session)
+    h = family_of(family, reading_session)
     with pytest.raises(ops.SignupError):
-        ops.sign_up(session.id, h.id, member_ids(h))
+        ops.sign_up(reading_session.id, h.id, member_ids(h))
 
 
-def test_members_of_another_family_are_refused(session, family):
-    a = family_of(family, session)
-    b = family_of(family, session)
+def test_members_of_another_family_are_refused(reading_session, family):
+    a = family_of(family, reading_session)
+    b = family_of(family, reading_session)
     with pytest.raises(ops.SignupError):
-        ops.sign_up(session.id, a.id, [*member_ids(a), member_ids(b)[0]])
+        ops.sign_up(reading_session.id, a.id, [*member_ids(a), member_ids(b)[0]])
     db.session.rollback()
-    assert queries.live_registration(session.id, a.id) is None
+    assert queries.live_registration(reading_session.id, a.id) is None
 
 
 class FailingSender:
@@ -303,9 +305,9 @@ class FailingSender:
         self.sent.append(message)
 
 
-def test_outbox_retries_until_sent_and_gives_up_at_the_limit(app, session, family):
-    a = family_of(family, session)
-    sign(session, a)
+def test_outbox_retries_until_sent_and_gives_up_at_the_limit(app, reading_session, family):
+    a = family_of(family, reading_session)
+    sign(reading_session, a)
     sender = FailingSender(failures=2)
     app.extensions["signups_sender"] = sender
     now = utcnow()
@@ -324,8 +326,8 @@ def test_outbox_retries_until_sent_and_gives_up_at_the_limit(app, session, famil
     assert sender.sent[0].mobile == a.mobile
 
     app.config["NOTICE_MAX_ATTEMPTS"] = 1
-    b = family_of(family, session)
-    sign(session, b)
+    b = family_of(family, reading_session)
+    sign(reading_session, b)
     app.extensions["signups_sender"] = FailingSender(failures=5)
     report = notices.deliver_pending(now=utcnow() + timedelta(days=1))
     assert report.failed == 1
@@ -333,8 +335,8 @@ def test_outbox_retries_until_sent_and_gives_up_at_the_limit(app, session, famil
     assert notice_kinds(b) == [NoticeKind.CONFIRMED]
 
 
-def test_a_claimed_message_is_not_sent_twice(app, session, family):
-    sign(session, family_of(family, session))
+def test_a_claimed_message_is_not_sent_twice(app, reading_session, family):
+    sign(reading_session, family_of(family, reading_session))
     now = utcnow()
     assert notices._claim(now, 10)  # another process took it and is sending
     sender = FailingSender(failures=0)
@@ -345,42 +347,55 @@ def test_a_claimed_message_is_not_sent_twice(app, session, family):
     assert notices.deliver_pending(now=now + notices.LEASE + timedelta(seconds=1)).sent == 1
 
 
-def test_what_can_be_done_when(session, family):
+def test_what_can_be_done_when(reading_session, family):
     """Sign-ups and changes until the window closes, never after the start; families cancel
     until the start, staff until the end; no-shows from the start; nothing once cancelled."""
     before, during = (
-        session.starts_at - timedelta(hours=3),
-        session.starts_at + timedelta(minutes=5),
+        reading_session.starts_at - timedelta(hours=3),
+        reading_session.starts_at + timedelta(minutes=5),
     )
-    after = session.ends_at + timedelta(minutes=1)
-    assert queries.signup_state(session, before) == "open"
-    assert queries.signup_state(session, session.starts_at - timedelta(hours=1)) == "closed"
-    assert queries.signup_state(session, session.starts_at - timedelta(days=8)) == "before"
-    assert queries.signup_state(session, during) == "over"
-    assert queries.cancel_open(session, CancelledBy.HOUSEHOLD, before)
-    assert not queries.cancel_open(session, CancelledBy.LINK, during)
-    assert queries.cancel_open(session, CancelledBy.STAFF, during)
-    assert not queries.cancel_open(session, CancelledBy.STAFF, after)
-    assert not queries.no_show_open(session, before)
-    assert queries.no_show_open(session, during) and queries.no_show_open(session, after)
-    session.status = SessionStatus.CANCELLED
-    assert queries.signup_state(session, before) == "cancelled"
-    assert not queries.cancel_open(session, CancelledBy.STAFF, during)
-    assert not queries.no_show_open(session, during)
+    after = reading_session.ends_at + timedelta(minutes=1)
+    assert queries.signup_state(reading_session, before) == "open"
+    assert (
+        queries.signup_state(reading_session, reading_session.starts_at - timedelta(hours=1))
+        == "closed"
+    )
+    assert (
+        queries.signup_state(reading_session, reading_session.starts_at - timedelta(days=8))
+        == "before"
+    )
+    assert queries.signup_state(reading_session, during) == "over"
+    assert queries.cancel_open(reading_session, CancelledBy.HOUSEHOLD, before)
+    assert not queries.cancel_open(reading_session, CancelledBy.LINK, during)
+    assert queries.cancel_open(reading_session, CancelledBy.STAFF, during)
+    assert not queries.cancel_open(reading_session, CancelledBy.STAFF, after)
+    assert not queries.no_show_open(reading_session, before)
+    assert queries.no_show_open(reading_session, during) and queries.no_show_open(
+        reading_session, after
+    )
+    reading_session.status = SessionStatus.CANCELLED
+    assert queries.signup_state(reading_session, before) == "cancelled"
+    assert not queries.cancel_open(reading_session, CancelledBy.STAFF, during)
+    assert not queries.no_show_open(reading_session, during)
 
 
-def test_no_sign_up_after_the_start_even_with_a_late_window(session, family):
-    h = family_of(family, session)
-    session.signup_closes_at = session.ends_at
+def test_no_sign_up_after_the_start_even_with_a_late_window(reading_session, family):
+    h = family_of(family, reading_session)
+    reading_session.signup_closes_at = reading_session.ends_at
     db.session.commit()
     with pytest.raises(ops.SignupError):
-        ops.sign_up(session.id, h.id, member_ids(h), now=session.starts_at + timedelta(minutes=1))
+        ops.sign_up(
+            reading_session.id,
+            h.id,
+            member_ids(h),
+            now=reading_session.starts_at + timedelta(minutes=1),
+        )
 
 
-def test_no_show_is_refused_on_a_cancelled_session(session, family):
-    registration = sign(session, family_of(family, session)).registration
-    session.status = SessionStatus.CANCELLED
+def test_no_show_is_refused_on_a_cancelled_session(reading_session, family):
+    registration = sign(reading_session, family_of(family, reading_session)).registration
+    reading_session.status = SessionStatus.CANCELLED
     db.session.commit()
     with pytest.raises(ops.SignupError):
-        attendance.mark_no_show(registration, now=session.starts_at + timedelta(minutes=10))
+        attendance.mark_no_show(registration, now=reading_session.starts_at + timedelta(minutes=10))
     assert registration.no_show_at is None

@@ -106,10 +106,10 @@ def _live_rows(session_id: int) -> list[Registration]:
     )
 
 
-def _check(session, model: Model, households, waiting_before: set[int]) -> set[int]:
+def _check(reading_session, model: Model, households, waiting_before: set[int]) -> set[int]:
     db.session.expire_all()
-    rows = _live_rows(session.id)
-    capacity = session.capacity
+    rows = _live_rows(reading_session.id)
+    capacity = reading_session.capacity
     taken = sum(r.seats for r in rows if r.is_confirmed)
     free = capacity - taken
     # seats never exceed capacity
@@ -145,7 +145,7 @@ def _check(session, model: Model, households, waiting_before: set[int]) -> set[i
 def test_random_sequences_keep_the_invariants(make, family, capacity, script):
     program = make.program(min_age=0, max_age=None, adult_required=False)
     room = make.room(seats=8)
-    session = make.session(room, program=program, capacity=capacity)
+    reading_session = make.session(room, program=program, capacity=capacity)
     households = [
         family.household(room.community, children=(), adults=("甲", "乙", "丙"))
         for _ in range(FAMILIES)
@@ -156,20 +156,20 @@ def test_random_sequences_keep_the_invariants(make, family, capacity, script):
         if action == "sign_up":
             h = households[a]
             try:
-                ops.sign_up(session.id, h.id, member_ids(h)[:b])
+                ops.sign_up(reading_session.id, h.id, member_ids(h)[:b])
                 done = True
             except ops.SignupError:
                 done = False
             assert done == model.sign_up(a, b)
         elif action == "cancel":
-            registration = queries.live_registration(session.id, households[a].id)
+            registration = queries.live_registration(reading_session.id, households[a].id)
             done = registration is not None
             if done:
                 ops.cancel_registration(registration.id, by=CancelledBy.HOUSEHOLD)
             assert done == model.cancel(a)
         else:
             try:
-                ops.change_capacity(session.id, a)
+                ops.change_capacity(reading_session.id, a)
                 done = True
             except ops.SignupError:
                 done = False
@@ -178,8 +178,8 @@ def test_random_sequences_keep_the_invariants(make, family, capacity, script):
             db.session.commit()
         else:
             db.session.rollback()
-        db.session.refresh(session)
-        waiting = _check(session, model, households, waiting)
+        db.session.refresh(reading_session)
+        waiting = _check(reading_session, model, households, waiting)
 
 
 @given(

@@ -335,8 +335,8 @@ def test_staff_check_in_ticks_the_visit_task_once(client, make, lists, family):
     task_list = lists.task_list(community)
     household = family.household(community, children=(("小明", 6),))
     kid = children_of(household)[0]
-    session = make.session(make.room(community), start=at(beijing_today(), 10))
-    registration = confirmed_registration(session, household, kid)
+    reading_session = make.session(make.room(community), start=at(beijing_today(), 10))
+    registration = confirmed_registration(reading_session, household, kid)
     attendee_id = registration.attendees[0].id
 
     login(client, make.staff(community))

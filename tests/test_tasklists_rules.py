@@ -288,26 +288,30 @@ def test_check_in_ticks_the_visit_task_of_the_week_once(make, lists, family):
     household = family.household(community, children=(("小明", 6),), adults=("妈妈",))
     kid = children_of(household)[0]
     adult = next(m for m in household.members if not m.is_child)
-    session = make.session(start=at(beijing_today(), 10))  # week 1 of the list
-    member_checked_in.send(kid, session=session, household=household)
-    member_checked_in.send(kid, session=session, household=household)  # again: no new tick
-    member_checked_in.send(adult, session=session, household=household)  # adults: nothing
+    reading_session = make.session(start=at(beijing_today(), 10))  # week 1 of the list
+    member_checked_in.send(kid, reading_session=reading_session, household=household)
+    member_checked_in.send(
+        kid, reading_session=reading_session, household=household
+    )  # again: no new tick
+    member_checked_in.send(
+        adult, reading_session=reading_session, household=household
+    )  # adults: nothing
     db.session.commit()
     ticks = _visit_ticks(kid)
     assert len(ticks) == 1
     week1_visit = next(t for t in task_list.tasks if t.kind is TaskKind.VISIT and t.week == 1)
     assert ticks[0].task_id == week1_visit.id
-    assert ticks[0].source is TickSource.CHECK_IN and ticks[0].session_id == session.id
+    assert ticks[0].source is TickSource.CHECK_IN and ticks[0].session_id == reading_session.id
     assert _visit_ticks(adult) == []
     # Another session (another visit) ticks the next open visit task, once.
     later = make.session(start=at(beijing_today() + timedelta(days=1), 10))
-    member_checked_in.send(kid, session=later, household=household)
-    member_checked_in.send(kid, session=later, household=household)
+    member_checked_in.send(kid, reading_session=later, household=household)
+    member_checked_in.send(kid, reading_session=later, household=household)
     db.session.commit()
     assert len(_visit_ticks(kid)) == 2
     # All visit tasks done: a third visit ticks nothing more.
     third = make.session(start=at(beijing_today() + timedelta(days=2), 10))
-    member_checked_in.send(kid, session=third, household=household)
+    member_checked_in.send(kid, reading_session=third, household=household)
     db.session.commit()
     assert len(_visit_ticks(kid)) == 2
 
@@ -326,7 +330,9 @@ def test_check_in_ticks_nothing_when_no_list_applies(make, lists, family, case):
         lists.task_list(community, tasks=(("读一本绘本", TaskKind.READ_TOGETHER, 1),))
     household = family.household(community)
     kid = children_of(household)[0]
-    member_checked_in.send(kid, session=make.session(start=at(today, 10)), household=household)
+    member_checked_in.send(
+        kid, reading_session=make.session(start=at(today, 10)), household=household
+    )
     db.session.commit()
     assert count(TaskTick) == 0
 
@@ -339,8 +345,8 @@ def test_check_in_through_the_signups_operation(make, lists, family):
     lists.task_list(community)
     household = family.household(community)
     kid = children_of(household)[0]
-    session = make.session(make.room(community), start=at(beijing_today(), 10))
-    registration = confirmed_registration(session, household, kid)
+    reading_session = make.session(make.room(community), start=at(beijing_today(), 10))
+    registration = confirmed_registration(reading_session, household, kid)
 
     assert check_in(registration.attendees[0]) is True
     assert check_in(registration.attendees[0]) is False  # already in: no second signal

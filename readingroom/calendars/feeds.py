@@ -76,7 +76,7 @@ body_cache: LRUCache[bytes] = LRUCache(max_size=32 * 1024 * 1024)
 event_cache: LRUCache[bytes] = LRUCache(max_size=16 * 1024 * 1024)
 
 
-def event_chunk(session: ReadingSession, base: str) -> bytes:
+def event_chunk(reading_session: ReadingSession, base: str) -> bytes:
     """The VEVENT bytes of a public feed's session (from the cache when unchanged).
 
     Every change of a row sets its ``updated_at``; the event shows the session,
@@ -85,14 +85,14 @@ def event_chunk(session: ReadingSession, base: str) -> bytes:
     key = digest(
         FEED_FORMAT,
         base,
-        session.id,
-        session.updated_at,
-        session.room.updated_at,
-        session.program.updated_at,
+        reading_session.id,
+        reading_session.updated_at,
+        reading_session.room.updated_at,
+        reading_session.program.updated_at,
     )
     chunk = event_cache.get(key)
     if chunk is None:
-        chunk = serialize(session_event(session, base_url=base))
+        chunk = serialize(session_event(reading_session, base_url=base))
         event_cache.put(key, chunk)
     return chunk
 
@@ -193,12 +193,11 @@ def program_feed(slug: str):
 @bp.get("/sessions/<int:session_id>.ics")
 def session_ics(session_id: int):
     """One session as a file to open or import (not a subscription: no refresh interval)."""
-    session = load_session(session_id)
-    event = session_event(session, base_url=base_url())
-    body = build_calendar([event], name=session.title, subscription=False)
-    return ics_response(
-        body, last_modified=modified_at(session), filename=f"session-{session.id}.ics"
-    )
+    reading_session = load_session(session_id)
+    event = session_event(reading_session, base_url=base_url())
+    body = build_calendar([event], name=reading_session.title, subscription=False)
+    filename = f"session-{reading_session.id}.ics"
+    return ics_response(body, last_modified=modified_at(reading_session), filename=filename)
 
 
 @bp.get("/feeds/household/<token>.ics")

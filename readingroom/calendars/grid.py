@@ -71,6 +71,6 @@ def week_days(monday: date) -> list[date]:
 def by_day(sessions: Iterable[T]) -> dict[date, list[T]]:
     """Sessions grouped by the Beijing date they start on (order kept)."""
     days: dict[date, list[T]] = defaultdict(list)
-    for session in sessions:
-        days[to_beijing(session.starts_at).date()].append(session)
+    for reading_session in sessions:
+        days[to_beijing(reading_session.starts_at).date()].append(reading_session)
     return dict(days)

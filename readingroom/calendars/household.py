@@ -26,13 +26,13 @@ def household_calendar(household: Household) -> Response:
     base_url = request.host_url.rstrip("/")
     events = []
     stamps = [household.created_at]
-    for registration, session in rows:
+    for registration, reading_session in rows:
         stamps.append(registration.updated_at)
         if registration.status not in LIVE_STATUSES:
             continue
-        stamps.append(modified_at(session))
+        stamps.append(modified_at(reading_session))
         note = _("[Waiting list]") if registration.status is RegistrationStatus.WAITLISTED else None
-        events.append(session_event(session, base_url=base_url, note=note))
+        events.append(session_event(reading_session, base_url=base_url, note=note))
     body = build_calendar(
         events,
         name=_("My reading sessions"),

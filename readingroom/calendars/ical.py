@@ -144,44 +144,52 @@ def location_text(room: Room) -> str:
     return "，".join(part for part in (room.name, room.address) if part)
 
 
-def summary_text(session: ReadingSession, note: str | None = None) -> str:
+def summary_text(reading_session: ReadingSession, note: str | None = None) -> str:
     """SUMMARY: 【已取消】 first when cancelled, then the caller's note, then the title."""
-    prefix = CANCELLED_PREFIX if session.is_cancelled else ""
-    return f"{prefix}{note or ''}{session.title}"
+    prefix = CANCELLED_PREFIX if reading_session.is_cancelled else ""
+    return f"{prefix}{note or ''}{reading_session.title}"
 
 
-def description_text(session: ReadingSession, *, base_url: str, note: str | None = None) -> str:
+def description_text(
+    reading_session: ReadingSession, *, base_url: str, note: str | None = None
+) -> str:
     lines: list[str] = []
     if note:
         lines.append(note)
-    if session.is_cancelled:
-        reason = session.cancel_reason.strip()
+    if reading_session.is_cancelled:
+        reason = reading_session.cancel_reason.strip()
         lines.append("本场活动已取消。" + (f"原因：{reason}" if reason else ""))
-    lines.append(f"阅读板块：{session.program.name}")
-    lines.append(f"适合对象：{audience_text(session.program)}")
-    if session.host:
-        lines.append(f"主讲：{session.host}")
-    lines.append(f"名额：{session.capacity}个座位")
-    if session.book_list:
-        lines.append("推荐书目：" + "".join(session.book_list))
-    if session.description.strip():
+    lines.append(f"阅读板块：{reading_session.program.name}")
+    lines.append(f"适合对象：{audience_text(reading_session.program)}")
+    if reading_session.host:
+        lines.append(f"主讲：{reading_session.host}")
+    lines.append(f"名额：{reading_session.capacity}个座位")
+    if reading_session.book_list:
+        lines.append("推荐书目：" + "".join(reading_session.book_list))
+    if reading_session.description.strip():
         lines.append("")
-        lines.append(session.description.strip())
+        lines.append(reading_session.description.strip())
     lines.append("")
-    lines.append(f"详情和报名：{session_url(base_url, session.id)}")
+    lines.append(f"详情和报名：{session_url(base_url, reading_session.id)}")
     return "\n".join(lines)
 
 
 # --- events and calendars ---------------------------------------------------------------------
 
 
-def modified_at(session: ReadingSession) -> datetime:
+def modified_at(reading_session: ReadingSession) -> datetime:
     """When what the event shows last changed: the session, its room or its strand."""
-    stamps = [session.updated_at, session.room.updated_at, session.program.updated_at]
+    stamps = [
+        reading_session.updated_at,
+        reading_session.room.updated_at,
+        reading_session.program.updated_at,
+    ]
     return max(s for s in stamps if s is not None).astimezone(UTC).replace(microsecond=0)
 
 
-def session_event(session: ReadingSession, *, base_url: str, note: str | None = None) -> Event:
+def session_event(
+    reading_session: ReadingSession, *, base_url: str, note: str | None = None
+) -> Event:
     """The VEVENT of one session.
 
     ``base_url`` (e.g. ``https://host``) makes the URL back to the session page.
@@ -189,24 +197,24 @@ def session_event(session: ReadingSession, *, base_url: str, note: str | None = 
     into DESCRIPTION. Seat counts stay out: the bytes (and the feeds' validators)
     depend only on the session, its room and its strand.
     """
-    stamp = modified_at(session)
+    stamp = modified_at(reading_session)
     event = Event()
-    event.add("UID", session.ical_uid())
+    event.add("UID", reading_session.ical_uid())
     event.add("DTSTAMP", stamp)
     event.add("LAST-MODIFIED", stamp)
-    event.add("CREATED", session.created_at.astimezone(UTC).replace(microsecond=0))
-    event.add("SEQUENCE", session.sequence)
-    event.add("DTSTART", session.starts_at.astimezone(BEIJING).replace(microsecond=0))
-    event.add("DTEND", session.ends_at.astimezone(BEIJING).replace(microsecond=0))
-    event.add("SUMMARY", summary_text(session, note))
-    event.add("LOCATION", location_text(session.room))
+    event.add("CREATED", reading_session.created_at.astimezone(UTC).replace(microsecond=0))
+    event.add("SEQUENCE", reading_session.sequence)
+    event.add("DTSTART", reading_session.starts_at.astimezone(BEIJING).replace(microsecond=0))
+    event.add("DTEND", reading_session.ends_at.astimezone(BEIJING).replace(microsecond=0))
+    event.add("SUMMARY", summary_text(reading_session, note))
+    event.add("LOCATION", location_text(reading_session.room))
     event.add(
         "DESCRIPTION",
-        description_text(session, base_url=base_url, note=note),
+        description_text(reading_session, base_url=base_url, note=note),
     )
-    event.add("CATEGORIES", [session.program.name])
-    event.add("URL", session_url(base_url, session.id))
-    event.add("STATUS", "CANCELLED" if session.is_cancelled else "CONFIRMED")
+    event.add("CATEGORIES", [reading_session.program.name])
+    event.add("URL", session_url(base_url, reading_session.id))
+    event.add("STATUS", "CANCELLED" if reading_session.is_cancelled else "CONFIRMED")
     event.add("TRANSP", "OPAQUE")
     return event
 

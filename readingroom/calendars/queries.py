@@ -103,23 +103,23 @@ def load_session(session_id: int) -> ReadingSession:
             joinedload(ReadingSession.series),
         )
     )
-    session = db.session.scalar(stmt)
-    if session is None:
+    reading_session = db.session.scalar(stmt)
+    if reading_session is None:
         abort(404)
-    return session
+    return reading_session
 
 
 def other_dates_of_series(
-    session: ReadingSession, now: datetime, *, limit: int
+    reading_session: ReadingSession, now: datetime, *, limit: int
 ) -> list[ReadingSession]:
     """The next ``limit`` occurrences of the session's series that have not ended (not itself)."""
-    if session.series_id is None:
+    if reading_session.series_id is None:
         return []
     stmt = (
         select(ReadingSession)
         .where(
-            ReadingSession.series_id == session.series_id,
-            ReadingSession.id != session.id,
+            ReadingSession.series_id == reading_session.series_id,
+            ReadingSession.id != reading_session.id,
             ReadingSession.ends_at > now,
         )
         .options(selectinload(ReadingSession.room))
@@ -134,12 +134,12 @@ def beijing_range(first: date, last: date) -> tuple[datetime, datetime]:
     return beijing_day_bounds(first)[0], beijing_day_bounds(last)[1]
 
 
-def open_with_seats(session: ReadingSession, seats: Occupancy, now: datetime) -> bool:
+def open_with_seats(reading_session: ReadingSession, seats: Occupancy, now: datetime) -> bool:
     """Still ahead, not cancelled, and at least one seat free."""
     return (
-        not session.is_cancelled
-        and session.ends_at > now
-        and seats_left(session.capacity, seats.seats_taken) > 0
+        not reading_session.is_cancelled
+        and reading_session.ends_at > now
+        and seats_left(reading_session.capacity, seats.seats_taken) > 0
     )
 
 

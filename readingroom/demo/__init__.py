@@ -276,7 +276,7 @@ def seed_demo(today: date | None = None) -> str:
     # A few single sessions in the past weeks.
     for weeks_ago, slug in ((3, "donghe-academy"), (2, "sunzhuang-academy")):
         day = _next_weekday(today - timedelta(weeks=weeks_ago), 6)
-        session = ReadingSession(
+        reading_session = ReadingSession(
             program=programs["parent-child"],
             room=rooms[slug],
             title="周日故事会",
@@ -287,8 +287,8 @@ def seed_demo(today: date | None = None) -> str:
             suggested_books=PICTURE_BOOKS,
             description="志愿者讲故事，孩子们一起听、一起演。",
         )
-        db.session.add(session)
-        created.append(session)
+        db.session.add(reading_session)
+        created.append(reading_session)
     db.session.flush()
     families = seed_households(today)  # demo families and their sign-ups (commits)
     seed_tasklists(today)  # family reading task lists (with ticks when households exist)

@@ -49,7 +49,7 @@ def notify(
     household_id: int,
     kind: NoticeKind,
     *,
-    session: ReadingSession | None = None,
+    reading_session: ReadingSession | None = None,
     registration: Registration | None = None,
     detail: str = "",
 ) -> Notice:
@@ -57,7 +57,7 @@ def notify(
     notice = Notice(
         household_id=household_id,
         kind=kind,
-        session_id=session.id if session is not None else None,
+        session_id=reading_session.id if reading_session is not None else None,
         registration_id=registration.id if registration is not None else None,
         detail=detail[:300],
     )
@@ -82,18 +82,22 @@ def mark_all_read(household_id: int, *, now: datetime | None = None) -> None:
 # --- wording ---------------------------------------------------------------------------------
 
 
-def _about(session: ReadingSession) -> dict[str, str]:
+def _about(reading_session: ReadingSession) -> dict[str, str]:
     return {
-        "title": session.title,
-        "when": format_span(session.starts_at, session.ends_at),
-        "place": f"{localized(session.room)} · {localized(session.room.community)}",
+        "title": reading_session.title,
+        "when": format_span(reading_session.starts_at, reading_session.ends_at),
+        "place": f"{localized(reading_session.room)} · {localized(reading_session.room.community)}",
     }
 
 
 def notice_text(notice: Notice) -> str:
     """The notice in the current language."""
-    session = notice.session
-    about = _about(session) if session is not None else {"title": "", "when": "", "place": ""}
+    reading_session = notice.session
+    about = (
+        _about(reading_session)
+        if reading_session is not None
+        else {"title": "", "when": "", "place": ""}
+    )
     kind = notice.kind
     if kind is NoticeKind.CONFIRMED:
         return _("Your place at “%(title)s” (%(when)s, %(place)s) is confirmed.", **about)

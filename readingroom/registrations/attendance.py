@@ -31,7 +31,7 @@ def check_in(attendee: Attendee, *, now: datetime | None = None) -> bool:
     db.session.flush()
     if attendee.member is not None:
         member_checked_in.send(
-            attendee.member, session=registration.session, household=registration.household
+            attendee.member, reading_session=registration.session, household=registration.household
         )
     return True
 

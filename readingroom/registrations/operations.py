@@ -86,22 +86,22 @@ class Outcome:
 
 
 def _lock(session_id: int) -> ReadingSession:
-    session = lock_row(ReadingSession, session_id)
-    if session is None:
+    reading_session = lock_row(ReadingSession, session_id)
+    if reading_session is None:
         raise LookupError(f"no session {session_id}")
-    return session
+    return reading_session
 
 
-def promote_waiting(session: ReadingSession, now: datetime) -> list[Registration]:
+def promote_waiting(reading_session: ReadingSession, now: datetime) -> list[Registration]:
     """Confirm the first waiting registrations that fit the free seats.
 
     The caller holds the session's write lock: :func:`_lock` here, or, in the
     schedule's receivers, the lock of the UPDATE that changed the capacity.
     """
-    free = session.capacity - seats_taken(session.id)
+    free = reading_session.capacity - seats_taken(reading_session.id)
     if free <= 0:
         return []
-    waiting = waiting_list(session.id)
+    waiting = waiting_list(reading_session.id)
     chosen = set(first_that_fit(free, [(r.id, r.seats) for r in waiting]))
     promoted = [r for r in waiting if r.id in chosen]
     for registration in promoted:
@@ -112,7 +112,7 @@ def promote_waiting(session: ReadingSession, now: datetime) -> list[Registration
             notices.notify(
                 registration.household_id,
                 NoticeKind.PROMOTED,
-                session=session,
+                reading_session=reading_session,
                 registration=registration,
             )
     db.session.flush()
@@ -139,9 +139,9 @@ def _household_members(household_id: int, member_ids: Iterable[int]) -> list[Mem
     return members
 
 
-def _check_open(session: ReadingSession, now: datetime) -> None:
-    window = window_of(session)
-    state = signup_state(session, now, window)
+def _check_open(reading_session: ReadingSession, now: datetime) -> None:
+    window = window_of(reading_session)
+    state = signup_state(reading_session, now, window)
     if state is SignupState.CANCELLED:
         raise SignupError(_("This session is cancelled."))
     if state is SignupState.OVER:
@@ -155,10 +155,10 @@ def _check_open(session: ReadingSession, now: datetime) -> None:
 
 
 def _set_attendees(
-    registration: Registration, members: Sequence[Member], session: ReadingSession
+    registration: Registration, members: Sequence[Member], reading_session: ReadingSession
 ) -> None:
     """Make the registration's attendees exactly ``members`` (check-ins of those kept stay)."""
-    day = session_day(session.starts_at)
+    day = session_day(reading_session.starts_at)
     keep = {a.member_id: a for a in registration.attendees if a.member_id is not None}
     wanted = {m.id for m in members}
     for attendee in list(registration.attendees):
@@ -191,9 +191,9 @@ def sign_up(
     else it joins the end of the waiting list.
     """
     member_ids = list(member_ids)
-    session = _lock(session_id)
+    reading_session = _lock(session_id)
     now = now or utcnow()
-    _check_open(session, now)
+    _check_open(reading_session, now)
     until = household_blocked_until(household_id, now)
     if until is not None:
         raise SignupError(
@@ -204,19 +204,19 @@ def sign_up(
             )
         )
     members = _household_members(household_id, member_ids)
-    problems = eligibility_problems(session, members)
+    problems = eligibility_problems(reading_session, members)
     if problems:
         raise SignupError(*problems)
 
-    existing = live_registration(session.id, household_id)
+    existing = live_registration(reading_session.id, household_id)
     if existing is not None:
-        return _change_members(session, existing, members, now)
+        return _change_members(reading_session, existing, members, now)
 
-    taken = seats_taken(session.id)
-    confirmed = fits(session.capacity, taken, len(members))
+    taken = seats_taken(reading_session.id)
+    confirmed = fits(reading_session.capacity, taken, len(members))
     nonce, digest = tokens.issue(tokens.CANCEL)
     registration = Registration(
-        session_id=session.id,
+        session_id=reading_session.id,
         household_id=household_id,
         status=RegistrationStatus.CONFIRMED if confirmed else RegistrationStatus.WAITLISTED,
         seats=len(members),
@@ -224,24 +224,27 @@ def sign_up(
         cancel_nonce=nonce,
         cancel_token_digest=digest,
     )
-    _set_attendees(registration, members, session)
+    _set_attendees(registration, members, reading_session)
     db.session.add(registration)
     db.session.flush()
     notices.notify(
         household_id,
         NoticeKind.CONFIRMED if confirmed else NoticeKind.WAITLISTED,
-        session=session,
+        reading_session=reading_session,
         registration=registration,
     )
     return Outcome(registration, created=True)
 
 
 def _change_members(
-    session: ReadingSession, registration: Registration, members: Sequence[Member], now: datetime
+    reading_session: ReadingSession,
+    registration: Registration,
+    members: Sequence[Member],
+    now: datetime,
 ) -> Outcome:
     before = registration.seats
     if registration.is_confirmed and len(members) > before:
-        free = session.capacity - seats_taken(session.id)
+        free = reading_session.capacity - seats_taken(reading_session.id)
         if len(members) - before > free:
             raise SignupError(
                 _(
@@ -249,9 +252,9 @@ def _change_members(
                     free=max(free, 0),
                 )
             )
-    _set_attendees(registration, members, session)
+    _set_attendees(registration, members, reading_session)
     db.session.flush()
-    promoted = promote_waiting(session, now)
+    promoted = promote_waiting(reading_session, now)
     return Outcome(registration, created=False, promoted=promoted)
 
 
@@ -272,13 +275,13 @@ def cancel_registration(
     )
     if session_id is None:
         raise LookupError(f"no registration {registration_id}")
-    session = _lock(session_id)
+    reading_session = _lock(session_id)
     registration = db.session.get(Registration, registration_id, populate_existing=True)
-    return _cancel_locked(session, registration, by=by, reason=reason, now=now or utcnow())
+    return _cancel_locked(reading_session, registration, by=by, reason=reason, now=now or utcnow())
 
 
 def _cancel_locked(
-    session: ReadingSession,
+    reading_session: ReadingSession,
     registration: Registration,
     *,
     by: CancelledBy,
@@ -288,9 +291,9 @@ def _cancel_locked(
     """The cancellation itself; the caller holds the session's lock."""
     if not registration.is_live:
         raise SignupError(_("This registration is already cancelled."))
-    if session.status is not SessionStatus.SCHEDULED:
+    if reading_session.status is not SessionStatus.SCHEDULED:
         raise SignupError(_("This session is cancelled."))
-    if not cancel_open(session, by, now):
+    if not cancel_open(reading_session, by, now):
         raise SignupError(_("The session has started; it can no longer be cancelled."))
     registration.status = RegistrationStatus.CANCELLED
     registration.cancelled_at = now
@@ -301,11 +304,11 @@ def _cancel_locked(
         notices.notify(
             registration.household_id,
             NoticeKind.CANCELLED_BY_STAFF if by is CancelledBy.STAFF else NoticeKind.CANCELLED,
-            session=session,
+            reading_session=reading_session,
             registration=registration,
             detail=registration.cancel_reason,
         )
-    return registration, promote_waiting(session, now)
+    return registration, promote_waiting(reading_session, now)
 
 
 def cancel_upcoming_of_household(
@@ -360,7 +363,7 @@ def cancel_upcoming_of_household(
     return cancelled, promoted
 
 
-def settle_capacity(session: ReadingSession, now: datetime) -> list[Registration]:
+def settle_capacity(reading_session: ReadingSession, now: datetime) -> list[Registration]:
     """The one capacity rule, after any change of a session's capacity (the schedule's edit
     and the roster's both end here, through ``session_changed``): refuse a capacity below
     the seats taken, else promote once from the waiting list into what is free.
@@ -369,10 +372,10 @@ def settle_capacity(session: ReadingSession, now: datetime) -> list[Registration
     (:func:`change_capacity`), the schedule's edit through the UPDATE that wrote the
     capacity; sign-ups take the same lock before they count.
     """
-    taken = seats_taken(session.id)
-    if session.capacity < taken:
+    taken = seats_taken(reading_session.id)
+    if reading_session.capacity < taken:
         raise CapacityBelowSeats(taken)
-    return promote_waiting(session, now)
+    return promote_waiting(reading_session, now)
 
 
 def change_capacity(
@@ -384,20 +387,20 @@ def change_capacity(
     the waiting list promoted, by :func:`settle_capacity` when the schedule says the
     capacity changed.
     """
-    session = _lock(session_id)
+    reading_session = _lock(session_id)
     if capacity < 1:
         raise SignupError(_("A session needs at least one seat."), field="capacity")
-    if capacity > session.room.seats:
+    if capacity > reading_session.room.seats:
         raise SignupError(
             _(
                 "%(room)s has %(seats)d seats; the capacity cannot be higher.",
-                room=session.room.name,
-                seats=session.room.seats,
+                room=reading_session.room.name,
+                seats=reading_session.room.seats,
             ),
             field="capacity",
         )
-    waiting = waiting_list(session.id)
-    set_capacity(session, capacity, now=now or utcnow())
+    waiting = waiting_list(reading_session.id)
+    set_capacity(reading_session, capacity, now=now or utcnow())
     return [r for r in waiting if r.is_confirmed]
 
 
@@ -410,16 +413,16 @@ def add_walk_in(
     now: datetime | None = None,
 ) -> Registration:
     """People who came without an account: confirmed and checked in, if seats are free."""
-    session = _lock(session_id)
+    reading_session = _lock(session_id)
     now = now or utcnow()
     total = adults + children
     if adults < 0 or children < 0 or total < 1:
         raise SignupError(_("Add at least one person."))
     if total > MAX_WALK_IN:
         raise SignupError(_("At most %(max)d people at once.", max=MAX_WALK_IN))
-    if session.status is not SessionStatus.SCHEDULED:
+    if reading_session.status is not SessionStatus.SCHEDULED:
         raise SignupError(_("This session is cancelled."))
-    free = session.capacity - seats_taken(session.id)
+    free = reading_session.capacity - seats_taken(reading_session.id)
     if total > free:
         raise SignupError(
             _(
@@ -428,7 +431,7 @@ def add_walk_in(
             )
         )
     registration = Registration(
-        session_id=session.id,
+        session_id=reading_session.id,
         household_id=None,
         status=RegistrationStatus.CONFIRMED,
         seats=total,

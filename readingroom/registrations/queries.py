@@ -86,13 +86,13 @@ def live_registration(session_id: int, household_id: int) -> Registration | None
     return db.session.scalars(stmt).first()
 
 
-def window_of(session: ReadingSession) -> Window:
-    series = session.series
+def window_of(reading_session: ReadingSession) -> Window:
+    series = reading_session.series
     config = current_app.config
     return registration_window(
-        session.starts_at,
-        opens_at=session.signup_opens_at,
-        closes_at=session.signup_closes_at,
+        reading_session.starts_at,
+        opens_at=reading_session.signup_opens_at,
+        closes_at=reading_session.signup_closes_at,
         opens_days=series.signup_opens_days if series is not None else None,
         closes_hours=series.signup_closes_hours if series is not None else None,
         default_opens_days=config["SIGNUP_OPENS_DAYS_BEFORE"],
@@ -101,26 +101,26 @@ def window_of(session: ReadingSession) -> Window:
 
 
 def signup_state(
-    session: ReadingSession, now: datetime, window: Window | None = None
+    reading_session: ReadingSession, now: datetime, window: Window | None = None
 ) -> SignupState:
     """Whether the session takes sign-ups and changes of members now, or why not."""
-    if session.status is not SessionStatus.SCHEDULED:
+    if reading_session.status is not SessionStatus.SCHEDULED:
         return SignupState.CANCELLED
-    if now >= session.starts_at:
+    if now >= reading_session.starts_at:
         return SignupState.OVER
-    return SignupState((window or window_of(session)).state(now))
+    return SignupState((window or window_of(reading_session)).state(now))
 
 
-def cancel_open(session: ReadingSession, by: CancelledBy, now: datetime) -> bool:
+def cancel_open(reading_session: ReadingSession, by: CancelledBy, now: datetime) -> bool:
     """Whether registrations of the session can still be cancelled: by the family (logged
     in or by link) until the session starts, by the staff until it ends."""
-    deadline = session.ends_at if by is CancelledBy.STAFF else session.starts_at
-    return session.status is SessionStatus.SCHEDULED and now < deadline
+    deadline = reading_session.ends_at if by is CancelledBy.STAFF else reading_session.starts_at
+    return reading_session.status is SessionStatus.SCHEDULED and now < deadline
 
 
-def no_show_open(session: ReadingSession, now: datetime) -> bool:
+def no_show_open(reading_session: ReadingSession, now: datetime) -> bool:
     """Whether absent families can be marked: once the session has started, unless cancelled."""
-    return session.status is SessionStatus.SCHEDULED and now >= session.starts_at
+    return reading_session.status is SessionStatus.SCHEDULED and now >= reading_session.starts_at
 
 
 def no_show_times(household_id: int, since: datetime) -> list[datetime]:
@@ -160,14 +160,16 @@ def person_of(member: Member) -> Person:
     )
 
 
-def audience_of(session: ReadingSession) -> Audience:
+def audience_of(reading_session: ReadingSession) -> Audience:
     """The session's strand rule, named in the served language."""
-    return Audience.of(session.program, name=localized(session.program))
+    return Audience.of(reading_session.program, name=localized(reading_session.program))
 
 
-def eligibility_problems(session: ReadingSession, members: Sequence[Member]) -> list[str]:
+def eligibility_problems(reading_session: ReadingSession, members: Sequence[Member]) -> list[str]:
     people = [person_of(m) for m in members]
-    return audience_problems(audience_of(session), people, session_day(session.starts_at))
+    return audience_problems(
+        audience_of(reading_session), people, session_day(reading_session.starts_at)
+    )
 
 
 def upcoming_registrations_of(member: Member, now: datetime) -> list[Registration]:

@@ -59,7 +59,7 @@ def on_session_changed(rs: ReadingSession, changes: set[str] | None = None, **kw
             notices.notify(
                 registration.household_id,
                 NoticeKind.SESSION_MOVED,
-                session=rs,
+                reading_session=rs,
                 registration=registration,
             )
     if "capacity" in changes and not rs.is_cancelled:
@@ -71,7 +71,7 @@ def on_session_cancelled(rs: ReadingSession, reason: str = "", **kwargs: Any) ->
         notices.notify(
             registration.household_id,
             NoticeKind.SESSION_CANCELLED,
-            session=rs,
+            reading_session=rs,
             registration=registration,
             detail=reason,
         )

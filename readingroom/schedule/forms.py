@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Sequence
 from datetime import timedelta
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
@@ -29,7 +32,8 @@ from wtforms.validators import (
 )
 
 from ..formutil import SLUG, CheckboxesField, IdSelectField, PlausibleDate, WholeNumberField
-from ..timeutil import weekday_name
+from ..timeutil import to_beijing, weekday_name
+from .clashes import Clash, ClashKind
 from .models import COLOUR_PATTERN
 from .recurrence import MAX_OCCURRENCES, RecurrenceError, expand_weekly
 from .window import SeriesWindowFields, SessionWindowFields
@@ -75,8 +79,35 @@ class _SessionFields(FlaskForm):
     accept_warnings = BooleanField(_l("I have read the warnings; save anyway."))
     warnings_digest = HiddenField()
 
+    def may_save(self, clashes: Sequence[Clash]) -> bool:
+        """No blocking clash, and any warnings were shown and accepted as they are now.
+
+        A blocking capacity clash is shown at the capacity field too. The warnings
+        are fingerprinted, so that accepting one set does not accept a new one.
+        """
+        if any(c.blocks for c in clashes):
+            for clash in clashes:
+                if clash.kind is ClashKind.CAPACITY and clash.message not in self.capacity.errors:
+                    self.capacity.errors = [*self.capacity.errors, clash.message]
+            return False
+        warnings = sorted(c.message for c in clashes if not c.blocks)
+        if not warnings:
+            return True
+        digest = hashlib.sha256("\n".join(warnings).encode()).hexdigest()[:16]
+        accepted = self.accept_warnings.data and self.warnings_digest.data == digest
+        self.warnings_digest.data = digest
+        self.accept_warnings.data = False
+        return bool(accepted)
+
 
 class SessionForm(SessionWindowFields, _SessionFields):
+    def fill_from(self, reading_session: Any) -> None:
+        """Show a saved session in the form (Beijing wall-clock times)."""
+        self.program.data, self.room.data = reading_session.program_id, reading_session.room_id
+        self.starts_at.data = to_beijing(reading_session.starts_at).replace(tzinfo=None)
+        self.ends_at.data = to_beijing(reading_session.ends_at).replace(tzinfo=None)
+        self.fill_window(reading_session)
+
     starts_at = DateTimeLocalField(
         _l("Starts"),
         format="%Y-%m-%dT%H:%M",
@@ -106,6 +137,29 @@ def _weekday_choices() -> list[SelectChoice]:
 
 
 class SeriesForm(SeriesWindowFields, _SessionFields):
+    #: What "this and following" shows of the series as it is (operations.SeriesData fields).
+    PREFILLED = (
+        "title",
+        "host",
+        "capacity",
+        "description",
+        "suggested_books",
+        "start_time",
+        "end_time",
+        "last_date",
+        "signup_opens_days",
+        "signup_closes_hours",
+    )
+
+    def fill_from(self, data: Any, *, last_day: Any) -> None:
+        """Show a series (its ``SeriesData``) for "this and following", up to ``last_day``."""
+        for name in self.PREFILLED:
+            getattr(self, name).data = getattr(data, name)
+        self.program.data, self.room.data = data.program.id, data.room.id
+        self.weekdays.data = list(data.weekdays)
+        self.last_date.data = last_day
+        self.count.data = None
+
     weekdays = CheckboxesField(_l("Weekdays"), coerce=int, choices=_weekday_choices())
     start_time = TimeField(
         _l("Starts at"), validators=[InputRequired(_l("Enter the time it starts."))]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..domain import DomainError
@@ -159,10 +160,14 @@ def _candidate(
 # --- single sessions -------------------------------------------------------------------------
 
 
-def check_session(data: SessionData, session: ReadingSession | None = None) -> list[Clash]:
+def check_session(data: SessionData, reading_session: ReadingSession | None = None) -> list[Clash]:
     """Clashes of a single session (``session``: the one being edited, ignored as a rival)."""
-    ignore = frozenset({session.id}) if session is not None and session.id else frozenset()
-    session_id = session.id if session is not None else None
+    ignore = (
+        frozenset({reading_session.id})
+        if reading_session is not None and reading_session.id
+        else frozenset()
+    )
+    session_id = reading_session.id if reading_session is not None else None
     return find_clashes([_candidate(data, ignore, session_id)])
 
 
@@ -170,61 +175,73 @@ def create_session(data: SessionData, *, series: Series | None = None) -> Readin
     blocking = [c for c in check_session(data) if c.blocks]
     if blocking:
         raise ClashError(blocking)
-    session = ReadingSession(series=series, **data.values())
-    db.session.add(session)
+    reading_session = ReadingSession(series=series, **data.values())
+    db.session.add(reading_session)
     db.session.flush()
-    return session
+    return reading_session
 
 
-def _apply(session: ReadingSession, data: SessionData) -> set[str]:
+def _apply(reading_session: ReadingSession, data: SessionData) -> set[str]:
     """Write ``data`` onto ``session``; returns the calendar-visible fields that changed."""
     changed = set()
     for name, value in data.values().items():
-        if getattr(session, name) != value:
-            setattr(session, name, value)
+        if getattr(reading_session, name) != value:
+            setattr(reading_session, name, value)
             changed.add(name)
     if changed & set(CALENDAR_FIELDS):
-        session.sequence += 1
-        session.updated_at = utcnow()
+        reading_session.sequence += 1
+        reading_session.updated_at = utcnow()
     return changed
 
 
-def update_session(session: ReadingSession, data: SessionData) -> set[str]:
+class ScheduleError(DomainError):
+    """A schedule rule refused the change."""
+
+
+def edit_refusal(reading_session: ReadingSession) -> str | None:
+    """Why the session cannot be edited (``None``: it can)."""
+    if reading_session.is_cancelled:
+        return _("A cancelled session cannot be edited.")
+    return None
+
+
+def update_session(reading_session: ReadingSession, data: SessionData) -> set[str]:
     """Edit one session ("this one only" for an occurrence of a series)."""
-    if session.is_cancelled:
-        raise ValueError("a cancelled session cannot be edited")
-    blocking = [c for c in check_session(data, session) if c.blocks]
+    refusal = edit_refusal(reading_session)
+    if refusal:
+        raise ScheduleError(refusal)
+    blocking = [c for c in check_session(data, reading_session) if c.blocks]
     if blocking:
         raise ClashError(blocking)
-    changed = _apply(session, data)
+    changed = _apply(reading_session, data)
     db.session.flush()
     if changed:
-        session_changed.send(session, changes=changed)
+        session_changed.send(reading_session, changes=changed)
     return changed
 
 
-def set_capacity(session: ReadingSession, capacity: int, *, now: datetime) -> None:
+def set_capacity(reading_session: ReadingSession, capacity: int, *, now: datetime) -> None:
     """Change only the seats offered (the roster's form); calendars see it (SEQUENCE)."""
-    if capacity == session.capacity:
+    if capacity == reading_session.capacity:
         return
-    session.capacity = capacity
-    session.sequence += 1
-    session.updated_at = now
+    reading_session.capacity = capacity
+    reading_session.sequence += 1
+    reading_session.updated_at = now
     db.session.flush()
-    session_changed.send(session, changes={"capacity"})
+    session_changed.send(reading_session, changes={"capacity"})
 
 
-def cancel_session(session: ReadingSession, reason: str) -> None:
+def cancel_session(reading_session: ReadingSession, reason: str) -> None:
     """Cancel, never delete: registrations, history and the calendar entry stay."""
-    if session.is_cancelled:
+    if reading_session.is_cancelled:
         return
-    session.status = SessionStatus.CANCELLED
-    session.cancel_reason = reason.strip()
-    session.cancelled_at = utcnow()
-    session.sequence += 1
-    session.updated_at = utcnow()
+    reading_session.status = SessionStatus.CANCELLED
+    reading_session.cancel_reason = reason.strip()
+    reading_session.cancelled_at = utcnow()
+    reading_session.sequence += 1
+    reading_session.updated_at = utcnow()
     db.session.flush()
-    session_cancelled.send(session, reason=session.cancel_reason)
+    session_cancelled.send(reading_session, reason=reading_session.cancel_reason)
 
 
 # --- series ----------------------------------------------------------------------------------
@@ -353,8 +370,8 @@ def update_series_from(
         db.session.add(target)
         series.last_date = max(to_beijing(s.starts_at).date() for s in earlier)
         series.count = None
-        for session in following_sessions(series, from_day):
-            session.series = target
+        for reading_session in following_sessions(series, from_day):
+            reading_session.series = target
 
     target.program, target.room, target.title = data.program, data.room, data.title
     target.description, target.host = data.description, data.host
@@ -369,18 +386,18 @@ def update_series_from(
     db.session.flush()
 
     changes: list[tuple[ReadingSession, set[str]]] = []
-    for session, occurrence in plan.update:
-        changed = _apply(session, occurrence)
-        session.series = target
+    for reading_session, occurrence in plan.update:
+        changed = _apply(reading_session, occurrence)
+        reading_session.series = target
         if changed:
-            changes.append((session, changed))
+            changes.append((reading_session, changed))
     for occurrence in plan.create:
         db.session.add(ReadingSession(series=target, **occurrence.values()))
     db.session.flush()
-    for session, changed in changes:
-        session_changed.send(session, changes=changed)
-    for session in plan.cancel:
-        cancel_session(session, removed_reason)
+    for reading_session, changed in changes:
+        session_changed.send(reading_session, changes=changed)
+    for reading_session in plan.cancel:
+        cancel_session(reading_session, removed_reason)
     return target
 
 

@@ -6,7 +6,6 @@ operation, commit once, flash, redirect.
 
 from __future__ import annotations
 
-import hashlib
 from datetime import date, datetime, timedelta
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -28,7 +27,7 @@ from ..timeutil import (
     utcnow,
     week_start,
 )
-from .clashes import Clash, ClashKind
+from .clashes import Clash
 from .forms import CancelForm, SeriesForm, SessionForm
 from .models import Program, ReadingSession, Series
 from .operations import (
@@ -38,6 +37,7 @@ from .operations import (
     check_session,
     create_series,
     create_session,
+    edit_refusal,
     plan_series,
     plan_series_edit,
     series_data,
@@ -52,9 +52,9 @@ bp = Blueprint("schedule", __name__, url_prefix="/staff")
 
 
 def _load_session(session_id: int) -> ReadingSession:
-    session = db.get_or_404(ReadingSession, session_id)
-    require_community(session.room.community_id)
-    return session
+    reading_session = db.get_or_404(ReadingSession, session_id)
+    require_community(reading_session.room.community_id)
+    return reading_session
 
 
 def _set_choices(form: SessionForm | SeriesForm) -> None:
@@ -104,28 +104,6 @@ def _series_data(form: SeriesForm) -> SeriesData:
         **_common(form),
         **form.window_values(),
     )
-
-
-def _warnings_digest(clashes: list[Clash]) -> str:
-    text = "\n".join(sorted(c.message for c in clashes if not c.blocks))
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def _may_save(form: SessionForm | SeriesForm, clashes: list[Clash]) -> bool:
-    """No blocking clash, and any warnings were shown and accepted as they are now."""
-    if any(c.blocks for c in clashes):
-        for clash in clashes:
-            if clash.kind is ClashKind.CAPACITY and clash.message not in form.capacity.errors:
-                form.capacity.errors = [*form.capacity.errors, clash.message]
-        return False
-    warnings = [c for c in clashes if not c.blocks]
-    if not warnings:
-        return True
-    digest = _warnings_digest(warnings)
-    accepted = form.accept_warnings.data and form.warnings_digest.data == digest
-    form.warnings_digest.data = digest
-    form.accept_warnings.data = False
-    return bool(accepted)
 
 
 # --- overview pages --------------------------------------------------------------------------
@@ -220,8 +198,8 @@ def room_week(room_id: int):
 @bp.get("/sessions/<int:session_id>")
 @staff_required
 def session_detail(session_id: int):
-    session = _load_session(session_id)
-    return render_template("schedule/session_detail.html", s=session)
+    reading_session = _load_session(session_id)
+    return render_template("schedule/session_detail.html", s=reading_session)
 
 
 def _prefill_new(form: SessionForm) -> None:
@@ -249,62 +227,62 @@ def create_single():
     elif form.validate():
         data = _session_data(form)
         clashes = check_session(data)
-        if _may_save(form, clashes):
-            session = create_session(data)
+        if form.may_save(clashes):
+            reading_session = create_session(data)
             db.session.commit()
-            flash(_("Session “%(title)s” saved.", title=session.title), "success")
-            return redirect(url_for("schedule.session_detail", session_id=session.id))
-    return render_template("schedule/session_form.html", form=form, clashes=clashes, session=None)
+            flash(_("Session “%(title)s” saved.", title=reading_session.title), "success")
+            return redirect(url_for("schedule.session_detail", session_id=reading_session.id))
+    return render_template(
+        "schedule/session_form.html", form=form, clashes=clashes, reading_session=None
+    )
 
 
 @bp.route("/sessions/<int:session_id>/edit", methods=["GET", "POST"])
 @staff_required
 def edit_single(session_id: int):
-    session = _load_session(session_id)
-    if session.is_cancelled:
-        flash(_("A cancelled session cannot be edited."), "error")
-        return redirect(url_for("schedule.session_detail", session_id=session.id))
-    form = SessionForm(obj=session)
+    reading_session = _load_session(session_id)
+    refusal = edit_refusal(reading_session)
+    if refusal:
+        flash(refusal, "error")
+        return redirect(url_for("schedule.session_detail", session_id=reading_session.id))
+    form = SessionForm(obj=reading_session)
     _set_choices(form)
     clashes: list[Clash] = []
     if not form.is_submitted():
-        form.program.data, form.room.data = session.program_id, session.room_id
-        form.starts_at.data = to_beijing(session.starts_at).replace(tzinfo=None)
-        form.ends_at.data = to_beijing(session.ends_at).replace(tzinfo=None)
-        form.fill_window(session)
+        form.fill_from(reading_session)
     elif form.validate():
         data = _session_data(form)
-        clashes = check_session(data, session)
-        if _may_save(form, clashes):
-            update_session(session, data)
+        clashes = check_session(data, reading_session)
+        if form.may_save(clashes):
+            update_session(reading_session, data)
             db.session.commit()
-            flash(_("Session “%(title)s” saved.", title=session.title), "success")
-            return redirect(url_for("schedule.session_detail", session_id=session.id))
+            flash(_("Session “%(title)s” saved.", title=reading_session.title), "success")
+            return redirect(url_for("schedule.session_detail", session_id=reading_session.id))
     return render_template(
-        "schedule/session_form.html", form=form, clashes=clashes, session=session
+        "schedule/session_form.html", form=form, clashes=clashes, reading_session=reading_session
     )
 
 
 @bp.route("/sessions/<int:session_id>/cancel", methods=["GET", "POST"])
 @staff_required
 def cancel(session_id: int):
-    session = _load_session(session_id)
-    if session.is_cancelled:
+    reading_session = _load_session(session_id)
+    if reading_session.is_cancelled:
         flash(_("This session is already cancelled."), "info")
-        return redirect(url_for("schedule.session_detail", session_id=session.id))
+        return redirect(url_for("schedule.session_detail", session_id=reading_session.id))
     form = CancelForm()
     if form.validate_on_submit():
-        cancel_session(session, form.reason.data)
+        cancel_session(reading_session, form.reason.data)
         db.session.commit()
         flash(
             _(
                 "Session “%(title)s” cancelled. It stays in the calendar, marked cancelled.",
-                title=session.title,
+                title=reading_session.title,
             ),
             "success",
         )
-        return redirect(url_for("schedule.session_detail", session_id=session.id))
-    return render_template("schedule/cancel.html", form=form, s=session)
+        return redirect(url_for("schedule.session_detail", session_id=reading_session.id))
+    return render_template("schedule/cancel.html", form=form, s=reading_session)
 
 
 # --- series ----------------------------------------------------------------------------------
@@ -321,7 +299,7 @@ def create_weekly():
     elif form.validate():
         data = _series_data(form)
         plan = plan_series(data)
-        if _may_save(form, plan.clashes):
+        if form.may_save(plan.clashes):
             series, sessions = create_series(data)
             db.session.commit()
             flash(
@@ -349,38 +327,22 @@ def series_detail(series_id: int):
 @bp.route("/sessions/<int:session_id>/edit-following", methods=["GET", "POST"])
 @staff_required
 def edit_following(session_id: int):
-    session = _load_session(session_id)
-    series = session.series
+    reading_session = _load_session(session_id)
+    series = reading_session.series
     if series is None:
         abort(404)
-    from_day = to_beijing(session.starts_at).date()
+    from_day = to_beijing(reading_session.starts_at).date()
     form = SeriesForm()
     _set_choices(form)
     plan = None
     if not form.is_submitted():
-        data = series_data(series)
-        for name in (
-            "title",
-            "host",
-            "capacity",
-            "description",
-            "suggested_books",
-            "start_time",
-            "end_time",
-            "last_date",
-            "signup_opens_days",
-            "signup_closes_hours",
-        ):
-            getattr(form, name).data = getattr(data, name)
-        form.program.data, form.room.data = data.program.id, data.room.id
-        form.weekdays.data = list(data.weekdays)
-        form.last_date.data = to_beijing(series.sessions[-1].starts_at).date()
-        form.count.data = None
+        last_day = to_beijing(series.sessions[-1].starts_at).date()
+        form.fill_from(series_data(series), last_day=last_day)
     form.first_date.data = from_day  # fixed: "this and following" starts here
     if form.is_submitted() and form.validate():
         data = _series_data(form)
         plan = plan_series_edit(series, from_day, data)
-        if _may_save(form, plan.clashes):
+        if form.may_save(plan.clashes):
             target = update_series_from(
                 series, from_day, data, removed_reason=_("No longer part of the series.")
             )
@@ -395,5 +357,9 @@ def edit_following(session_id: int):
             )
             return redirect(url_for("schedule.series_detail", series_id=target.id))
     return render_template(
-        "schedule/series_form.html", form=form, plan=plan, series=series, from_session=session
+        "schedule/series_form.html",
+        form=form,
+        plan=plan,
+        series=series,
+        from_session=reading_session,
     )

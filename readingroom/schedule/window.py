@@ -57,10 +57,10 @@ class SessionWindowFields(FlaskForm):
             "signup_closes_at": _utc(self.signup_closes_at.data),
         }
 
-    def fill_window(self, session: Any) -> None:
+    def fill_window(self, reading_session: Any) -> None:
         """Show a session's own window (not the defaults) in the form."""
-        self.signup_opens_at.data = _local(session.signup_opens_at)
-        self.signup_closes_at.data = _local(session.signup_closes_at)
+        self.signup_opens_at.data = _local(reading_session.signup_opens_at)
+        self.signup_closes_at.data = _local(reading_session.signup_closes_at)
 
 
 class SeriesWindowFields(FlaskForm):

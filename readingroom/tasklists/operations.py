@@ -250,7 +250,7 @@ def tick_task(
     details: TickDetails | None = None,
     *,
     source: TickSource = TickSource.FAMILY,
-    session: ReadingSession | None = None,
+    reading_session: ReadingSession | None = None,
 ) -> tuple[TaskTick, bool]:
     """Mark a task done for a child; returns ``(tick, created)``.
 
@@ -268,7 +268,7 @@ def tick_task(
             member_id=member.id,
             household_id=member.household_id,
             source=source,
-            session_id=session.id if session is not None else None,
+            session_id=reading_session.id if reading_session is not None else None,
         )
         try:
             with db.session.begin_nested():
@@ -338,7 +338,7 @@ def delete_log_entry(entry: ReadingLogEntry) -> None:
 
 
 def tick_visit_for_check_in(
-    member: Member, session: ReadingSession, community_id: int
+    member: Member, reading_session: ReadingSession, community_id: int
 ) -> list[TaskTick]:
     """Tick one open "visit the book room" task per list for a child checked in at ``session``.
 
@@ -350,7 +350,7 @@ def tick_visit_for_check_in(
     """
     if not getattr(member, "is_child", False):
         return []
-    day = to_beijing(session.starts_at).date()
+    day = to_beijing(reading_session.starts_at).date()
     made = []
     lists = db.session.scalars(
         lists_for_community(community_id, day).where(TaskList.ends_on >= day)
@@ -365,7 +365,7 @@ def tick_visit_for_check_in(
                 TaskTick.task_id.in_([t.id for t in visits]),
             )
         ).all()
-        if any(t.session_id == session.id for t in ticks):
+        if any(t.session_id == reading_session.id for t in ticks):
             continue
         done = {t.task_id for t in ticks}
         open_tasks = [t for t in visits if t.id not in done]
@@ -373,7 +373,9 @@ def tick_visit_for_check_in(
             continue
         week = task_list.week_of(day)
         chosen = next((t for t in open_tasks if t.week == week), open_tasks[0])
-        tick, created = tick_task(chosen, member, source=TickSource.CHECK_IN, session=session)
+        tick, created = tick_task(
+            chosen, member, source=TickSource.CHECK_IN, reading_session=reading_session
+        )
         if created:
             made.append(tick)
     return made

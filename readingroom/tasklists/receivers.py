@@ -8,9 +8,9 @@ from ..registrations.signals import member_checked_in
 from .operations import tick_visit_for_check_in
 
 
-def on_member_checked_in(member: Any, *, session: Any, household: Any, **_: Any) -> None:
+def on_member_checked_in(member: Any, *, reading_session: Any, household: Any, **_: Any) -> None:
     """Check-in at a session ticks the child's "visit the book room" task (once)."""
-    tick_visit_for_check_in(member, session, household.community_id)
+    tick_visit_for_check_in(member, reading_session, household.community_id)
 
 
 def connect() -> None:
