@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 import re
 from datetime import date, datetime, time
+from typing import TYPE_CHECKING
 
 from flask import current_app
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
@@ -19,6 +20,9 @@ from ..database import UTCDateTime
 from ..extensions import db
 from ..models_base import TimestampMixin, str_enum
 from ..places.models import Room
+
+if TYPE_CHECKING:
+    from .courses import Course, Host, Lesson
 
 #: A strand's colour, as ``#rrggbb`` (checked by the form, and again before it goes into CSS).
 COLOUR_PATTERN = re.compile(r"#[0-9a-fA-F]{6}")
@@ -87,9 +91,14 @@ class Series(TimestampMixin, db.Model):
     # None: the defaults (SIGNUP_OPENS_DAYS_BEFORE / SIGNUP_CLOSES_HOURS_BEFORE).
     signup_opens_days: Mapped[int | None]
     signup_closes_hours: Mapped[int | None]
+    # A course's run in this room (courses.py); None: an ordinary series.
+    course_id: Mapped[int | None] = mapped_column(ForeignKey("course.id"), index=True)
+    host_id: Mapped[int | None] = mapped_column(ForeignKey("host.id"))
 
     program: Mapped[Program] = relationship()
     room: Mapped[Room] = relationship()
+    course: Mapped[Course | None] = relationship(back_populates="runs")
+    host_person: Mapped[Host | None] = relationship()
     sessions: Mapped[list[ReadingSession]] = relationship(
         back_populates="series", order_by="ReadingSession.starts_at"
     )
@@ -138,10 +147,15 @@ class ReadingSession(TimestampMixin, db.Model):
     # Registration window (sign-ups); None: the series' offsets, else the defaults.
     signup_opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     signup_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Course sessions: the lesson whose content this session shows, and the host as a person.
+    lesson_id: Mapped[int | None] = mapped_column(ForeignKey("lesson.id"), index=True)
+    host_id: Mapped[int | None] = mapped_column(ForeignKey("host.id"), index=True)
 
     program: Mapped[Program] = relationship()
     room: Mapped[Room] = relationship()
     series: Mapped[Series | None] = relationship(back_populates="sessions")
+    lesson: Mapped[Lesson | None] = relationship()
+    host_person: Mapped[Host | None] = relationship()
 
     @property
     def is_cancelled(self) -> bool:
@@ -157,3 +171,7 @@ class ReadingSession(TimestampMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<ReadingSession {self.id} {self.title!r} {self.starts_at:%Y-%m-%d %H:%M}Z>"
+
+
+# The course models refer to these by name; import them so the mappers always see them.
+from . import courses as _courses  # noqa: E402, F401
