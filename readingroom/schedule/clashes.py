@@ -48,6 +48,8 @@ class Candidate:
     ends_at: datetime
     capacity: int
     host: str = ""
+    # The host as a person (courses): matched by id across communities, whatever the typed name.
+    host_id: int | None = None
     ignore_ids: frozenset[int] = field(default_factory=frozenset)
     # The existing session this candidate would become (edits): its seats taken bound the capacity.
     session_id: int | None = None
@@ -73,6 +75,14 @@ def overlaps(a_start: datetime, a_end: datetime, b_start: datetime, b_end: datet
 
 def normalise_host(host: str) -> str:
     return "".join(host.split()).casefold()
+
+
+def same_host(candidate: Candidate, other_host_id: int | None, other_host: str) -> bool:
+    """Whether the other session is led by the candidate's host (person first, then name)."""
+    if candidate.host_id is not None and other_host_id == candidate.host_id:
+        return True
+    host = normalise_host(candidate.host)
+    return bool(host) and normalise_host(other_host) == host
 
 
 def within_opening_hours(room: Room, starts_at: datetime, ends_at: datetime) -> bool | None:
@@ -112,7 +122,6 @@ def clashes_with(candidate: Candidate, others: Iterable[ReadingSession]) -> list
             )
         )
 
-    host = normalise_host(candidate.host)
     for other in others:
         if other.id in candidate.ignore_ids or other.status is not SessionStatus.SCHEDULED:
             continue
@@ -135,7 +144,7 @@ def clashes_with(candidate: Candidate, others: Iterable[ReadingSession]) -> list
                     other,
                 )
             )
-        elif host and normalise_host(other.host) == host:
+        elif same_host(candidate, other.host_id, other.host):
             found.append(
                 Clash(
                     ClashKind.HOST,
@@ -186,9 +195,12 @@ def find_clashes(candidates: Sequence[Candidate]) -> list[Clash]:
     latest = max(c.ends_at for c in candidates)
     room_ids = {c.room.id for c in candidates}
     hosts = {normalise_host(c.host) for c in candidates if c.host.strip()}
+    host_ids = {c.host_id for c in candidates if c.host_id is not None}
     conditions = [ReadingSession.room_id.in_(room_ids)]
     if hosts:
         conditions.append(ReadingSession.host != "")
+    if host_ids:
+        conditions.append(ReadingSession.host_id.in_(host_ids))
     stmt = (
         select(ReadingSession)
         .where(
@@ -202,7 +214,7 @@ def find_clashes(candidates: Sequence[Candidate]) -> list[Clash]:
     existing = [
         s
         for s in db.session.scalars(stmt)
-        if s.room_id in room_ids or normalise_host(s.host) in hosts
+        if s.room_id in room_ids or normalise_host(s.host) in hosts or s.host_id in host_ids
     ]
     clashes: list[Clash] = []
     for candidate in candidates:
