@@ -105,9 +105,10 @@ def register_blueprints(app: Flask) -> None:
     from .places import views as place_views
     from .privacy import staff_views as privacy_staff_views
     from .privacy import views as privacy_views
+    from .registrations import course_views as course_signup_views
     from .registrations import staff_views as roster_views
     from .registrations import views as registration_views
-    from .schedule import program_views
+    from .schedule import course_views, program_views
     from .schedule import views as schedule_views
     from .tasklists import family_views as tasklist_family_views
     from .tasklists import views as tasklist_views
@@ -119,11 +120,13 @@ def register_blueprints(app: Flask) -> None:
         place_views,
         schedule_views,
         program_views,
+        course_views,
         calendar_views,
         feeds,
         api,
         family_views,
         registration_views,
+        course_signup_views,
         notice_views,
         privacy_views,
         roster_views,
@@ -133,7 +136,14 @@ def register_blueprints(app: Flask) -> None:
     ):
         app.register_blueprint(module.bp)
     # Family pages send a logged-out visitor to the family login, not the staff one.
-    for name in ("families", "registrations", "notices", "privacy", "family_tasklists"):
+    for name in (
+        "families",
+        "registrations",
+        "course_signups",
+        "notices",
+        "privacy",
+        "family_tasklists",
+    ):
         login_manager.blueprint_login_views[name] = "families.login"
     app.after_request(deliver_after_response)  # notices queued by this request go out now
 

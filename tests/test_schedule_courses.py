@@ -58,7 +58,7 @@ def course(make):
             title="暑期阅读课程", program=program, first_date=FIRST, last_date=LAST, partner=partner
         )
     )
-    for n, topic in enumerate(["猜猜我有多爱你", "好饿的毛毛虫", "大卫，不可以", "逃家小兔"], 1):
+    for topic in ["猜猜我有多爱你", "好饿的毛毛虫", "大卫，不可以", "逃家小兔"]:
         add_lesson(course, LessonData(topic=topic, suggested_books=f"《{topic}》"))
     db.session.commit()
     return course
@@ -107,7 +107,8 @@ def test_a_lesson_edit_changes_every_community_and_bumps_sequence(make, course):
     lesson = course.lessons[1]
     before = {s.id: s.sequence for s in course_sessions(course)}
     changed = update_lesson(
-        lesson, LessonData(topic="好饿的毛毛虫", suggested_books="《好饿的毛毛虫》\n《爷爷一定有办法》")
+        lesson,
+        LessonData(topic="好饿的毛毛虫", suggested_books="《好饿的毛毛虫》\n《爷爷一定有办法》"),
     )
     db.session.commit()
     assert len(changed) == 3
@@ -149,9 +150,7 @@ def test_one_host_in_two_rooms_of_the_same_plan_is_warned_in_both(make, course):
     db.session.commit()
     rooms = [make.room(), make.room()]
     plan = plan_course(course, _runs(rooms))
-    host_warnings = [
-        [c for c in run.clashes if c.kind is ClashKind.HOST] for run in plan.runs
-    ]
+    host_warnings = [[c for c in run.clashes if c.kind is ClashKind.HOST] for run in plan.runs]
     assert [len(w) for w in host_warnings] == [1, 1]
     assert rooms[1].name in host_warnings[0][0].message
     assert plan.can_save  # a warning, not a block

@@ -24,6 +24,7 @@ from ..schedule.operations import (
     update_session,
 )
 from ..timeutil import beijing_today, from_beijing, to_beijing
+from .courses import seed_course
 from .families import seed_household_activity, seed_households
 from .tasklists import seed_tasklists
 
@@ -181,28 +182,7 @@ def _next_weekday(today: date, weekday: int) -> date:
 
 
 def _series_specs(today: date, rooms: dict[str, Room], programs: dict[str, Program]):
-    course_start = _next_weekday(today, 5)  # the coming Saturday
     past_start = today - timedelta(weeks=4)
-    for slug, host in (
-        ("yaozhuang-peony", "王晓燕老师"),
-        ("sunzhuang-academy", "陈静老师"),
-        ("donghe-academy", "赵敏老师"),
-    ):
-        yield SeriesData(
-            program=programs["parent-child"],
-            room=rooms[slug],
-            title="假期阅读课程：绘本共读",
-            weekdays=(5,),
-            start_time=time(9, 30),
-            end_time=time(10, 30),
-            first_date=course_start,
-            count=8,
-            capacity=16,
-            host=host,
-            suggested_books=PICTURE_BOOKS,
-            description="每周六上午，孩子和家长一起读一本绘本，讲一讲、画一画。"
-            "请带一位家长陪同；地垫上坐，穿方便的衣服。",
-        )
     for slug, host in (("yaozhuang-peony", "李秀兰老师"), ("sunzhuang-academy", "孙建国老师")):
         yield SeriesData(
             program=programs["senior"],
@@ -246,7 +226,11 @@ def seed_demo(today: date | None = None) -> str:
         return "Demo data already loaded; nothing added."
 
     created: list[ReadingSession] = []
-    series_list = []
+    # The holiday course (one course, three runs) comes first, then the other series.
+    _course, series_list = seed_course(
+        _next_weekday(today, 5), rooms, communities, programs["parent-child"]
+    )
+    created.extend(s for series in series_list for s in series.sessions)
     for spec in _series_specs(today, rooms, programs):
         series, sessions = create_series(spec)
         series_list.append(series)
@@ -295,7 +279,8 @@ def seed_demo(today: date | None = None) -> str:
     seed_household_activity(today)  # a check-in ticks a "visit" task; needs the lists
     return (
         f"Demo data loaded: {len(communities)} communities, {len(rooms)} book rooms, "
-        f"{len(series_list)} series, {len(created)} sessions. {families} "
+        f"{len(series_list)} series (3 of them the holiday course), {len(created)} sessions. "
+        f"{families} "
         f"Staff logins admin / yaozhuang / sunzhuang / donghe; family logins "
         f"13800000001-13800000006; password {DEMO_PASSWORD}."
     )

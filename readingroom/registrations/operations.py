@@ -24,7 +24,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from .. import tokens
-from ..database import lock_row
+from ..database import begin_write, lock_row
 from ..domain import DomainError
 from ..extensions import db
 from ..families.models import Household, Member, MemberKind
@@ -139,9 +139,11 @@ def _household_members(household_id: int, member_ids: Iterable[int]) -> list[Mem
     return members
 
 
-def _check_open(reading_session: ReadingSession, now: datetime) -> None:
+def _check_open(reading_session: ReadingSession, now: datetime, *, early_ok: bool = False) -> None:
     window = window_of(reading_session)
     state = signup_state(reading_session, now, window)
+    if early_ok and state is SignupState.BEFORE:
+        return
     if state is SignupState.CANCELLED:
         raise SignupError(_("This session is cancelled."))
     if state is SignupState.OVER:
@@ -183,17 +185,31 @@ def sign_up(
     member_ids: Iterable[int],
     *,
     now: datetime | None = None,
+    early_ok: bool = False,
 ) -> Outcome:
     """Sign members of a household up for a session, or change who attends.
 
     One registration per household and session: when one is live, this is an
     edit of its members. A new registration is confirmed when its seats fit,
-    else it joins the end of the waiting list.
+    else it joins the end of the waiting list. ``early_ok``: a whole-course
+    sign-up, which takes the later sessions before their own window opens.
     """
-    member_ids = list(member_ids)
     reading_session = _lock(session_id)
-    now = now or utcnow()
-    _check_open(reading_session, now)
+    return _sign_up_locked(
+        reading_session, household_id, list(member_ids), now or utcnow(), early_ok=early_ok
+    )
+
+
+def _sign_up_locked(
+    reading_session: ReadingSession,
+    household_id: int,
+    member_ids: list[int],
+    now: datetime,
+    *,
+    early_ok: bool = False,
+) -> Outcome:
+    """The sign-up itself; the caller holds the session's lock."""
+    _check_open(reading_session, now, early_ok=early_ok)
     until = household_blocked_until(household_id, now)
     if until is not None:
         raise SignupError(
@@ -309,6 +325,70 @@ def _cancel_locked(
             detail=registration.cancel_reason,
         )
     return registration, promote_waiting(reading_session, now)
+
+
+def _lock_sessions(session_ids: Iterable[int]) -> dict[int, ReadingSession]:
+    """Begin a write transaction and lock several sessions, in id order (no deadlocks)."""
+    begin_write()
+    stmt = (
+        select(ReadingSession)
+        .where(ReadingSession.id.in_(set(session_ids)))
+        .order_by(ReadingSession.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return {s.id: s for s in db.session.scalars(stmt)}
+
+
+def sign_up_many(
+    session_ids: Sequence[int],
+    household_id: int,
+    member_ids: Iterable[int],
+    *,
+    now: datetime | None = None,
+    early_ok: bool = False,
+) -> list[Outcome | SignupError]:
+    """One household signs up for several sessions in one transaction (a whole course).
+
+    All the sessions are locked first; then each is signed up for as :func:`sign_up`
+    would, and a refusal of one (closed, not eligible that day…) leaves the others
+    alone. Returns, in the order given, each session's outcome or refusal.
+    """
+    sessions = _lock_sessions(session_ids)
+    now = now or utcnow()
+    member_ids = list(member_ids)
+    results: list[Outcome | SignupError] = []
+    for session_id in session_ids:
+        try:
+            results.append(
+                _sign_up_locked(
+                    sessions[session_id], household_id, member_ids, now, early_ok=early_ok
+                )
+            )
+        except SignupError as refused:
+            results.append(refused)
+    return results
+
+
+def cancel_many(
+    registration_ids: Sequence[int], *, by: CancelledBy, now: datetime | None = None
+) -> list[Registration]:
+    """Cancel several live registrations in one transaction (a whole course); those that
+    can no longer be cancelled (started, already cancelled) are left as they are."""
+    session_ids = db.session.scalars(
+        select(Registration.session_id).where(Registration.id.in_(registration_ids))
+    ).all()
+    sessions = _lock_sessions(session_ids)
+    now = now or utcnow()
+    cancelled = []
+    for registration_id in registration_ids:
+        registration = db.session.get(Registration, registration_id, populate_existing=True)
+        reading_session = sessions[registration.session_id]
+        if not registration.is_live or not cancel_open(reading_session, by, now):
+            continue
+        _cancel_locked(reading_session, registration, by=by, reason="", now=now)
+        cancelled.append(registration)
+    return cancelled
 
 
 def cancel_upcoming_of_household(

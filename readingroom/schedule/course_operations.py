@@ -59,7 +59,9 @@ def _host_of(lesson: Lesson, run_host: Host | None, run_host_name: str) -> tuple
     return None, run_host_name
 
 
-def refresh_sessions(course: Course, lessons: Iterable[Lesson] | None = None) -> list[ReadingSession]:
+def refresh_sessions(
+    course: Course, lessons: Iterable[Lesson] | None = None
+) -> list[ReadingSession]:
     """Write the content of ``lessons`` (default: all) onto every session of them.
 
     Each session whose calendar-visible content changed gets a new SEQUENCE and
@@ -89,7 +91,9 @@ def refresh_sessions(course: Course, lessons: Iterable[Lesson] | None = None) ->
             values["host_id"], values["host"] = run.host_person.id, run.host_person.label
         elif run is not None:
             values["host_id"], values["host"] = None, run.host
-        changed = {name for name, value in values.items() if getattr(reading_session, name) != value}
+        changed = {
+            name for name, value in values.items() if getattr(reading_session, name) != value
+        }
         if not changed:
             continue
         for name in changed:
@@ -304,9 +308,7 @@ def _clashes_between_runs(plans: Sequence[RunPlan]) -> None:
                 continue
             span = format_span(a.starts_at, a.ends_at)
             if a.room.id == b.room.id:
-                message = _(
-                    "%(room)s is chosen twice for %(span)s.", room=a.room.name, span=span
-                )
+                message = _("%(room)s is chosen twice for %(span)s.", room=a.room.name, span=span)
                 plans[run_b].clashes.append(Clash(ClashKind.ROOM, Severity.BLOCK, b, message))
             elif a.host_id is not None and a.host_id == b.host_id:
                 for run, own, other in ((run_a, a, b), (run_b, b, a)):

@@ -66,7 +66,9 @@ class Host(TimestampMixin, db.Model):
     @property
     def label(self) -> str:
         """The name with where the host comes from, e.g. "新华书店 张帆"."""
-        owner = self.partner.name if self.partner else (self.community.name if self.community else "")
+        owner = (
+            self.partner.name if self.partner else (self.community.name if self.community else "")
+        )
         return f"{owner} {self.name}".strip()
 
     def __repr__(self) -> str:
