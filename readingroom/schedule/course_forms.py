@@ -15,6 +15,7 @@ from wtforms import (
     Form,
     FormField,
     HiddenField,
+    SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
@@ -35,7 +36,7 @@ class OptionalIdSelectField(IdSelectField):
 
 
 def with_none(choices: list[Any], label: Any = None) -> list[Any]:
-    return [("", label or _l("(none)")), *choices]
+    return [SelectChoice("", label or _l("(none)")), *choices]
 
 
 class CourseForm(FlaskForm):
@@ -195,7 +196,10 @@ class ScheduleCourseForm(FlaskForm):
                 entry.form.room_id.data = str(room.id)
                 entry.form.capacity.data = min(capacity, room.seats)
         for entry in self.runs:
-            entry.form.weekday.choices = [("", _l("as the first room")), *_weekday_choices()]
+            entry.form.weekday.choices = [
+                SelectChoice("", _l("as the first room")),
+                *_weekday_choices(),
+            ]
             entry.form.host.choices = host_choices
             entry.room = by_id.get(entry.form.room_id.data or "")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -204,6 +204,11 @@ class RunPlan:
     @property
     def blocking(self) -> list[Clash]:
         return [c for c in self.clashes if c.blocks]
+
+    def marks(self, starts_at: datetime) -> str:
+        """ "block", "warn" or "" for the session of this run starting at ``starts_at``."""
+        kinds = {c.severity for c in self.clashes if c.candidate.starts_at == starts_at}
+        return "block" if Severity.BLOCK in kinds else ("warn" if kinds else "")
 
 
 @dataclass
