@@ -168,7 +168,10 @@ def check_session(data: SessionData, reading_session: ReadingSession | None = No
         else frozenset()
     )
     session_id = reading_session.id if reading_session is not None else None
-    return find_clashes([_candidate(data, ignore, session_id)])
+    candidate = _candidate(data, ignore, session_id)
+    if reading_session is not None and reading_session.host == data.host:
+        candidate = replace(candidate, host_id=reading_session.host_id)  # the same host person
+    return find_clashes([candidate])
 
 
 def create_session(data: SessionData, *, series: Series | None = None) -> ReadingSession:
@@ -188,6 +191,8 @@ def _apply(reading_session: ReadingSession, data: SessionData) -> set[str]:
         if getattr(reading_session, name) != value:
             setattr(reading_session, name, value)
             changed.add(name)
+    if "host" in changed:
+        reading_session.host_id = None  # a typed host replaces the host person (courses)
     if changed & set(CALENDAR_FIELDS):
         reading_session.sequence += 1
         reading_session.updated_at = utcnow()
