@@ -110,6 +110,7 @@ def register_blueprints(app: Flask) -> None:
     from .registrations import views as registration_views
     from .schedule import course_views, program_views
     from .schedule import views as schedule_views
+    from .tasklists import course_views as tasklist_course_views
     from .tasklists import family_views as tasklist_family_views
     from .tasklists import views as tasklist_views
 
@@ -132,6 +133,7 @@ def register_blueprints(app: Flask) -> None:
         roster_views,
         privacy_staff_views,
         tasklist_views,
+        tasklist_course_views,
         tasklist_family_views,
     ):
         app.register_blueprint(module.bp)

@@ -46,10 +46,9 @@ def _upgrade_with_old_rows(uri: str) -> None:
     runner = app.test_cli_runner()
     result = runner.invoke(args=["db", "upgrade", BEFORE_COURSES])
     assert result.exit_code == 0, result.output
-    with app.app_context():
-        with db.engine.begin() as conn:
-            for statement in ROWS:
-                conn.execute(text(statement))
+    with app.app_context(), db.engine.begin() as conn:
+        for statement in ROWS:
+            conn.execute(text(statement))
     result = runner.invoke(args=["db", "upgrade"])
     assert result.exit_code == 0, result.output
     with app.app_context():

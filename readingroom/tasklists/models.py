@@ -24,6 +24,7 @@ from ..timeutil import utcnow
 if TYPE_CHECKING:
     from ..families.models import Household, Member
     from ..places.models import Community
+    from ..schedule.courses import Course
     from ..schedule.models import Program, ReadingSession
 
 
@@ -87,7 +88,12 @@ class TaskList(TimestampMixin, db.Model):
         ForeignKey("staff_user.id", ondelete="SET NULL")
     )
 
+    # A list that follows a course (course_tasks.py): week n holds lesson n's tasks, and a
+    # check-in at lesson n ticks week n's visit.
+    course_id: Mapped[int | None] = mapped_column(ForeignKey("course.id"), index=True)
+
     program: Mapped[Program] = relationship()
+    course: Mapped[Course | None] = relationship()
     communities: Mapped[list[Community]] = relationship(
         secondary=task_list_community, order_by="Community.id"
     )

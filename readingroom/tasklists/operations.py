@@ -372,6 +372,9 @@ def tick_visit_for_check_in(
         if not open_tasks:
             continue
         week = task_list.week_of(day)
+        lesson = reading_session.lesson
+        if lesson is not None and task_list.course_id == lesson.course_id:
+            week = lesson.number  # a list that follows a course: lesson n is week n
         chosen = next((t for t in open_tasks if t.week == week), open_tasks[0])
         tick, created = tick_task(
             chosen, member, source=TickSource.CHECK_IN, reading_session=reading_session
