@@ -278,7 +278,9 @@ def test_whole_course_signup_confirms_the_rest_and_waits_for_the_full_one(
     db.session.expire_all()
     assert first.status is RegistrationStatus.CANCELLED
 
-    # cancel the whole course
+    # cancel the whole course: a confirmation page that changes nothing, then the POST
+    confirm = client.get(f"/courses/{course.id}/runs/{run.id}/cancel").get_data(as_text=True)
+    assert "涉及场次：3 场" in confirm
     response = client.post(f"/courses/{course.id}/runs/{run.id}/cancel")
     assert response.status_code == 302
     db.session.expire_all()

@@ -125,18 +125,21 @@ def mine(course_id: int, series_id: int):
         course=course,
         run=run,
         registrations=registrations,
-        cancel_form=ActionForm(),
         now=utcnow(),
     )
 
 
-@bp.post("/courses/<int:course_id>/runs/<int:series_id>/cancel")
+@bp.route("/courses/<int:course_id>/runs/<int:series_id>/cancel", methods=["GET", "POST"])
 @household_required
 def cancel(course_id: int, series_id: int):
+    """A confirmation page first (GET changes nothing), then every coming session at once."""
     course, run = _load_run(course_id, series_id)
     form = ActionForm()
     if not form.validate_on_submit():
-        abort(400)
+        live = household_course_registrations(run, current_household().id)
+        return render_template(
+            "courses/cancel_confirm.html", course=course, run=run, form=form, count=len(live)
+        )
     try:
         cancelled = cancel_course(run, current_household().id)
     except SignupError as refused:
