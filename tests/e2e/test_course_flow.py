@@ -144,3 +144,43 @@ def test_family_signs_up_for_the_whole_course_cancels_one_then_all(page, make, f
         )
     )
     assert live == 0
+
+
+def test_staff_create_a_course_with_a_partner_host_and_lessons(page, make):
+    make.program(slug="parent-child", name="亲子阅读", min_age=3, max_age=12)
+    community = make.community(slug="yaozhuang", name="姚庄社区")
+    make.room(community, name="牡丹书房")
+    _staff_login(page, make.admin())
+    page.goto("/staff/courses/")
+    page.get_by_role("link", name="主持人与合作单位").click()
+    page.fill("#partner-name", "新华书店")
+    page.fill("#partner-contact", "少儿部 0530-0000000")
+    page.get_by_role("button", name="添加合作单位").click()
+    page.fill("#host-name", "故事姐姐 刘婷")
+    page.select_option("#host-belongs_to", label="新华书店")
+    page.get_by_role("button", name="添加主持人").click()
+    assert page.get_by_text("新华书店 故事姐姐 刘婷").is_visible()
+    screenshot(page, "course-08-hosts")
+
+    page.goto("/staff/courses/new")
+    page.fill("#title", "暑期阅读课程")
+    page.select_option("#partner", label="新华书店")
+    page.fill("#first_date", SATURDAY.isoformat())
+    page.fill("#last_date", (SATURDAY - timedelta(days=1)).isoformat())
+    page.get_by_role("button", name="保存").click()
+    assert page.get_by_text("最后日期不能早于第一场日期").is_visible()
+    assert page.input_value("#title") == "暑期阅读课程"  # kept
+    page.fill("#last_date", (SATURDAY + timedelta(weeks=8)).isoformat())
+    page.get_by_role("button", name="保存").click()
+    page.get_by_role("link", name="添加一课").click()
+    page.fill("#suggested_books", "《好饿的毛毛虫》")
+    page.get_by_role("button", name="保存").click()
+    assert page.get_by_text("请填写本课主题").is_visible()
+    assert page.input_value("#suggested_books") == "《好饿的毛毛虫》"
+    page.fill("#topic", "从毛毛虫到蝴蝶")
+    page.select_option("#host", label="新华书店 故事姐姐 刘婷")
+    screenshot(page, "course-09-lesson-form")
+    page.get_by_role("button", name="保存").click()
+    assert page.get_by_text("第 1 课：从毛毛虫到蝴蝶").is_visible()
+    assert page.get_by_text("特邀主持人：新华书店 故事姐姐 刘婷").is_visible()
+    screenshot(page, "course-10-course-detail")
