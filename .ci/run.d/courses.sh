@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# Courses: serve the demo data (its holiday course runs in three book rooms) with
+# gunicorn and check the feeds of the course's rooms and one course session with
+# ../shared/tools/check_ics; then edit one lesson once (a new book) and check that each
+# room's feed changed exactly that lesson's event, UID kept and SEQUENCE up (--previous).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+VENV=${VENV:-.venv}
+PY="$VENV/bin/python"
+CHECK=${CHECK_ICS:-../shared/tools/check_ics/check_ics}
+
+work=$(mktemp -d)
+server=""
+cleanup() {
+  if [ -n "$server" ]; then
+    kill "$server" 2>/dev/null || true
+    wait "$server" 2>/dev/null || true
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+export DATABASE_URL="sqlite:///$work/demo.sqlite3"
+export SECRET_KEY="ci-courses"
+"$VENV/bin/flask" --app readingroom init-db >"$work/seed.log" 2>&1
+"$VENV/bin/flask" --app readingroom seed-demo >>"$work/seed.log" 2>&1
+
+port=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+base="http://127.0.0.1:$port"
+"$VENV/bin/gunicorn" -w 2 -b "127.0.0.1:$port" "readingroom:create_app()" >"$work/server.log" 2>&1 &
+server=$!
+
+fetch() {  # fetch URL FILE
+  "$PY" - "$1" "$2" <<'PYEOF'
+import sys, urllib.request
+with urllib.request.urlopen(sys.argv[1], timeout=30) as response:
+    open(sys.argv[2], "wb").write(response.read())
+PYEOF
+}
+for _ in $(seq 1 50); do
+  if fetch "$base/courses/" "$work/courses.html" 2>/dev/null; then break; fi
+  sleep 0.2
+done
+fetch "$base/courses/" "$work/courses.html" || { echo "courses: server did not start"; cat "$work/server.log"; exit 1; }
+
+# The course's rooms and its first session, from the database.
+read -r -a rooms <<<"$("$PY" - <<'PYEOF'
+from readingroom import create_app
+from readingroom.extensions import db
+from readingroom.schedule.courses import Course
+app = create_app()
+with app.app_context():
+    course = db.session.scalars(db.select(Course)).one()
+    print(" ".join(run.room.slug for run in course.runs), course.runs[0].sessions[0].id)
+PYEOF
+)"
+session_id=${rooms[-1]}
+unset 'rooms[-1]'
+[ "${#rooms[@]}" -eq 3 ] || { echo "courses: the demo course does not run in three rooms"; exit 1; }
+
+from=$(date -u -d '-91 days' +%F)
+to=$(date -u -d '+400 days' +%F)
+failed=0
+report() {  # report LABEL OUTPUT-FILE STATUS
+  if [ "$3" -eq 0 ]; then
+    echo "ok    $1"
+    grep -E '^(WARN|INFO  \[vs previous\])' "$2" || true
+  else
+    echo "FAIL  $1"
+    grep -E '^(ERROR|WARN)' "$2" || tail -20 "$2"
+    failed=1
+  fi
+}
+for room in "${rooms[@]}"; do
+  fetch "$base/feeds/room/$room.ics" "$work/before-$room.ics"
+  status=0
+  "$CHECK" --url "$base/feeds/room/$room.ics" --from "$from" --to "$to" >"$work/$room.out" 2>&1 || status=$?
+  report "--url /feeds/room/$room.ics" "$work/$room.out" "$status"
+done
+status=0
+"$CHECK" --url "$base/sessions/$session_id.ics" >"$work/session.out" 2>&1 || status=$?
+report "--url /sessions/$session_id.ics" "$work/session.out" "$status"
+
+# One lesson edit for every community.
+"$PY" - <<'PYEOF'
+from readingroom import create_app
+from readingroom.extensions import db
+from readingroom.schedule.course_operations import LessonData, update_lesson
+from readingroom.schedule.courses import Lesson
+app = create_app()
+with app.app_context():
+    lesson = db.session.scalars(db.select(Lesson).where(Lesson.number == 2)).one()
+    data = LessonData(topic=lesson.topic, description=lesson.description,
+                      suggested_books=lesson.suggested_books + "\n《爷爷一定有办法》（逗号, 分号;）",
+                      materials=lesson.materials, host=lesson.host)
+    assert len(update_lesson(lesson, data)) == 3
+    db.session.commit()
+PYEOF
+for room in "${rooms[@]}"; do
+  fetch "$base/feeds/room/$room.ics" "$work/after-$room.ics"
+  status=0
+  "$CHECK" "$work/after-$room.ics" --previous "$work/before-$room.ics" --from "$from" --to "$to" \
+    >"$work/prev-$room.out" 2>&1 || status=$?
+  report "$room after a lesson edit (--previous)" "$work/prev-$room.out" "$status"
+  if ! grep -q "kept their UID, 1 changed, 0 new, 0 removed" "$work/prev-$room.out"; then
+    echo "FAIL  $room: expected exactly one changed event after the lesson edit"
+    failed=1
+  fi
+done
+exit "$failed"
