@@ -160,3 +160,25 @@ def test_the_same_room_twice_blocks(make, course):
     room = make.room()
     plan = plan_course(course, _runs([room, room]))
     assert plan.blocking and not plan.can_save
+
+
+def test_editing_a_run_from_a_lesson_on_keeps_lessons_weeks_and_the_course(make, course):
+    from dataclasses import replace
+
+    from readingroom.schedule.operations import series_data, update_series_from
+
+    room = make.room()
+    (run,) = schedule_course(course, _runs([room]), [HOLIDAY])
+    db.session.commit()
+    second = run.sessions[1]
+    from_day = to_beijing(second.starts_at).date()
+    data = replace(series_data(run), start_time=time(14, 0), end_time=time(15, 0), title="改名")
+    target = update_series_from(run, from_day, data, removed_reason="")
+    db.session.commit()
+    assert target is not run and target.course is course  # split, still the course's
+    sessions = course_sessions(course)
+    assert len(sessions) == 4  # no session on the holiday week
+    assert HOLIDAY not in {to_beijing(s.starts_at).date() for s in sessions}
+    assert [s.lesson.number for s in sessions] == [1, 2, 3, 4]
+    assert [to_beijing(s.starts_at).hour for s in sessions] == [9, 14, 14, 14]
+    assert sessions[1].title == "暑期阅读课程 第2课：好饿的毛毛虫"

@@ -33,21 +33,9 @@ class CourseError(DomainError):
 # --- lesson content on sessions --------------------------------------------------------------
 
 
-def lesson_title(course: Course, lesson: Lesson) -> str:
-    """The session title a calendar shows, e.g. "暑期阅读课程 第3课：好饿的毛毛虫"."""
-    return f"{course.title} 第{lesson.number}课：{lesson.topic}"[:120]
-
-
 def lesson_content(course: Course, lesson: Lesson) -> dict[str, str]:
     """What a session of ``lesson`` shows (copied onto every community's session)."""
-    parts = [lesson.description.strip()]
-    if lesson.materials.strip():
-        parts.append(f"请带：{lesson.materials.strip()}")
-    return {
-        "title": lesson_title(course, lesson),
-        "description": "\n\n".join(p for p in parts if p),
-        "suggested_books": lesson.suggested_books.strip(),
-    }
+    return lesson.session_content()
 
 
 def _host_of(lesson: Lesson, run_host: Host | None, run_host_name: str) -> tuple[int | None, str]:

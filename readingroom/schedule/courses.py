@@ -129,5 +129,16 @@ class Lesson(TimestampMixin, db.Model):
     def book_list(self) -> list[str]:
         return [line.strip() for line in self.suggested_books.splitlines() if line.strip()]
 
+    def session_content(self) -> dict[str, str]:
+        """What every community's session of this lesson shows (title, description, books)."""
+        parts = [self.description.strip()]
+        if self.materials.strip():
+            parts.append(f"请带：{self.materials.strip()}")
+        return {
+            "title": f"{self.course.title} 第{self.number}课：{self.topic}"[:120],
+            "description": "\n\n".join(p for p in parts if p),
+            "suggested_books": self.suggested_books.strip(),
+        }
+
     def __repr__(self) -> str:
         return f"<Lesson {self.course_id}#{self.number} {self.topic!r}>"

@@ -8,7 +8,7 @@ the ``save_*`` functions refuse to store anything when a blocking clash exists.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -318,6 +318,21 @@ def following_sessions(series: Series, from_day: date) -> list[ReadingSession]:
     return [s for s in db.session.scalars(stmt) if to_beijing(s.starts_at).date() >= from_day]
 
 
+def _week(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def _keep_lesson(reading_session: ReadingSession, occurrence: SessionData) -> SessionData:
+    """A course session keeps its lesson's content (and guest host) through a series edit."""
+    lesson = reading_session.lesson
+    if lesson is None:
+        return occurrence
+    occurrence = replace(occurrence, **lesson.session_content())
+    if lesson.host is not None:
+        occurrence = replace(occurrence, host=lesson.host.label)
+    return occurrence
+
+
 def plan_series_edit(series: Series, from_day: date, data: SeriesData) -> SeriesPlan:
     """What "edit this and following" does from ``from_day`` on.
 
@@ -333,9 +348,15 @@ def plan_series_edit(series: Series, from_day: date, data: SeriesData) -> Series
     live = {to_beijing(s.starts_at).date(): s for s in following if not s.is_cancelled}
     wanted = [d for d in wanted if d not in cancelled_days]
 
+    if series.course_id is not None:
+        # A course's run: lesson n stays in its week (holidays stay free), its content stays
+        # the lesson's; only times, place, seats and the run's host change here.
+        weeks = {_week(to_beijing(s.starts_at).date()) for s in following}
+        wanted = [d for d in wanted if _week(d) in weeks]
+
     pairs, left_over, new_days = pair_occurrences(sorted(live), wanted)
     plan = SeriesPlan(
-        update=[(live[old], data.occurrence(new)) for old, new in pairs],
+        update=[(live[old], _keep_lesson(live[old], data.occurrence(new))) for old, new in pairs],
         create=[data.occurrence(day) for day in new_days],
         cancel=[live[day] for day in left_over],
     )
@@ -371,6 +392,8 @@ def update_series_from(
             end_time=data.end_time,
             first_date=from_day,
             capacity=data.capacity,
+            course_id=series.course_id,  # a course's run stays the course's after a split
+            host_id=series.host_id,
         )
         db.session.add(target)
         series.last_date = max(to_beijing(s.starts_at).date() for s in earlier)
