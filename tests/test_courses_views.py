@@ -322,3 +322,70 @@ def test_sessions_of_a_course_are_ordinary_sessions(client, three, course):
     s = runs[0].sessions[0]
     assert isinstance(s, ReadingSession) and s.series is runs[0]
     assert client.get(f"/sessions/{s.id}.ics").status_code == 200
+
+
+def test_staff_create_courses_for_their_own_community_only(client, make, three):
+    rooms, program = three
+    staff = make.staff(rooms[1].community)
+    login(client, staff)
+    form = {
+        "title": "孙庄绘本课",
+        "program": program.id,
+        "first_date": SATURDAY.isoformat(),
+        "last_date": (SATURDAY + timedelta(weeks=4)).isoformat(),
+    }
+    forged = client.post("/staff/courses/new", data={**form, "owner": rooms[0].community_id})
+    assert forged.status_code == 200 and "请从列表中选择" in forged.get_data(as_text=True)
+    assert client.post("/staff/courses/new", data={**form, "owner": ""}).status_code == 200
+    done = client.post("/staff/courses/new", data={**form, "owner": rooms[1].community_id})
+    assert done.status_code == 302
+    course = db.session.scalars(select(Course)).one()
+    assert course.community_id == rooms[1].community_id
+    assert "孙庄绘本课" in client.get("/staff/courses/").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"title": ""}, "请填写课程名称"),
+        ({"first_date": ""}, "请填写课程开始日期"),
+        ({"first_date": "2026-13-01"}, "不是有效的日期值"),
+        ({"last_date": ""}, "请填写结束日期"),
+        ({"program": "999"}, "请从列表中选择"),
+    ],
+)
+def test_bad_course_input_is_explained_and_kept(client, make, three, change, message):
+    _rooms, program = three
+    login(client, make.admin())
+    form = {
+        "title": "暑期阅读课程",
+        "program": program.id,
+        "owner": "",
+        "first_date": SATURDAY.isoformat(),
+        "last_date": (SATURDAY + timedelta(weeks=4)).isoformat(),
+        "description": "每周六一起读",
+    }
+    form.update(change)
+    page = client.post("/staff/courses/new", data=form)
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and message in text and "每周六一起读" in text
+    assert db.session.scalar(select(func.count()).select_from(Course)) == 0
+
+
+def test_partners_are_the_administrators(client, make, three):
+    rooms, _program = three
+    login(client, make.staff(rooms[0].community))
+    response = client.post("/staff/courses/hosts", data={"partner-name": "新华书店"})
+    assert response.status_code == 403
+    page = client.post("/staff/courses/hosts", data={"host-name": "王老师", "host-belongs_to": "x"})
+    assert page.status_code == 200 and "请从列表中选择" in page.get_data(as_text=True)
+    other = rooms[1].community_id
+    page = client.post(
+        "/staff/courses/hosts", data={"host-name": "王老师", "host-belongs_to": f"c:{other}"}
+    )
+    assert "请从列表中选择" in page.get_data(as_text=True)  # not one of the user's communities
+    done = client.post(
+        "/staff/courses/hosts",
+        data={"host-name": "王老师", "host-belongs_to": f"c:{rooms[0].community_id}"},
+    )
+    assert done.status_code == 302

@@ -20,10 +20,11 @@ from wtforms import (
     StringField,
     TextAreaField,
     TimeField,
+    ValidationError,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from ..formutil import IdSelectField, PlausibleDate, WholeNumberField
+from ..formutil import CHOOSE_FROM_LIST, IdSelectField, PlausibleDate, WholeNumberField
 from .forms import MAX_CAPACITY, _SessionFields, _weekday_choices
 
 
@@ -43,15 +44,17 @@ class CourseForm(FlaskForm):
     title = StringField(
         _l("Title"),
         validators=[
-            DataRequired(_l("Enter a title.")),
+            DataRequired(_l("Enter the course's title.")),
             Length(max=100, message=_l("Keep the title under %(max)d characters.")),
         ],
     )
     program = IdSelectField(_l("Strand"))
+    # Whose course it is: the subdistrict's (administrator only, empty) or a community's.
+    owner = OptionalIdSelectField(_l("Course of"))
     partner = OptionalIdSelectField(_l("Partner"))
     first_date = DateField(
         _l("First day of the course"),
-        validators=[InputRequired(_l("Enter the first date.")), PlausibleDate()],
+        validators=[InputRequired(_l("Enter the course's first day.")), PlausibleDate()],
     )
     last_date = DateField(
         _l("Last day of the course"),
@@ -110,7 +113,11 @@ class HostForm(FlaskForm):
         ],
     )
     # "p:<id>" for a partner, "c:<id>" for a community.
-    belongs_to = SelectField(_l("Belongs to"), validate_choice=True)
+    belongs_to = SelectField(_l("Belongs to"), validate_choice=False)
+
+    def validate_belongs_to(self, field: SelectField) -> None:
+        if field.data not in {value for value, _label in field.choices or []}:
+            raise ValidationError(str(CHOOSE_FROM_LIST))
 
     def owner(self) -> tuple[str, int]:
         kind, _sep, ident = (self.belongs_to.data or "").partition(":")

@@ -124,17 +124,26 @@ def _course_data(form: CourseForm) -> CourseData:
     )
 
 
+def _owner_choices(form: CourseForm) -> None:
+    """The administrator's courses may be the subdistrict's; staff's belong to a community."""
+    choices = [SelectChoice(c.id, localized(c)) for c in managed_communities()]
+    if community_ids_of(current_user) is None:
+        choices = with_none(choices, _("The whole subdistrict"))
+    form.owner.choices = choices
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @staff_required
 def create():
     form = CourseForm()
     _course_choices(form)
-    communities = managed_communities()
+    _owner_choices(form)
+    if not form.is_submitted() and community_ids_of(current_user) is not None:
+        form.owner.data = form.owner.choices[0].value if form.owner.choices else None
+    if form.is_submitted() and community_ids_of(current_user) is not None and not form.owner.data:
+        form.owner.data = -1  # staff must choose one of their communities
     if form.validate_on_submit():
-        ids = community_ids_of(current_user)
-        # The administrator's courses are the subdistrict's; staff's belong to their community.
-        owner = None if ids is None else communities[0].id
-        course = save_course(_course_data(form), community_id=owner)
+        course = save_course(_course_data(form), community_id=form.owner.data)
         db.session.commit()
         flash(_("Course “%(title)s” saved. Now add its lessons.", title=course.title), "success")
         return redirect(url_for("courses.detail", course_id=course.id))
@@ -147,6 +156,7 @@ def edit(course_id: int):
     course = _load(course_id, edit=True)
     form = CourseForm(obj=course)
     _course_choices(form)
+    del form.owner  # who owns a course does not change
     if not form.is_submitted():
         form.program.data, form.partner.data = course.program_id, course.partner_id
     if form.validate_on_submit():
