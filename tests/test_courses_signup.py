@@ -138,3 +138,32 @@ def test_figures_side_by_side(runs, family):
     assert [f.seats_taken for f in figures] == [0, 16]  # a child and an adult, 8 times
     assert [f.held for f in figures] == [0, 0]
     assert len(figures[1].by_lesson) == 8
+
+
+def test_one_notice_for_the_whole_course_and_one_for_cancelling_it(runs, family):
+    from sqlalchemy import select
+
+    from readingroom.notices.models import Notice, NoticeKind, OutboxMessage
+    from readingroom.notices.operations import notice_text
+
+    run = runs[0]
+    other = family.household(children=(("甜甜", 5),), adults=("赵丽",))
+    sign_up(run.sessions[2].id, other.id, member_ids(other), early_ok=True)
+    db.session.commit()
+    me = family.household(children=(("乐乐", 5),), adults=("王芳",))
+    sign_up_for_course(run, me.id, member_ids(me))
+    db.session.commit()
+    mine = db.session.scalars(select(Notice).where(Notice.household_id == me.id)).all()
+    assert [n.kind for n in mine] == [NoticeKind.COURSE_SIGNED_UP]
+    assert "7 场已确认，1 场候补" in notice_text(mine[0]) and "暑期阅读课程" in notice_text(mine[0])
+    cancel_course(run, me.id)
+    db.session.commit()
+    mine = db.session.scalars(
+        select(Notice).where(Notice.household_id == me.id).order_by(Notice.id)
+    ).all()
+    assert [n.kind for n in mine] == [NoticeKind.COURSE_SIGNED_UP, NoticeKind.COURSE_CANCELLED]
+    assert "共 8 场" in notice_text(mine[1])
+    outbox = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.notice_id.in_([n.id for n in mine]))
+    ).all()
+    assert len(outbox) == 2  # two SMS, not sixteen

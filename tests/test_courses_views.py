@@ -262,6 +262,8 @@ def test_whole_course_signup_confirms_the_rest_and_waits_for_the_full_one(
         s.id: RegistrationStatus.WAITLISTED if i == 1 else RegistrationStatus.CONFIRMED
         for i, s in enumerate(run.sessions)
     }
+    notices_page = client.get("/family/notices").get_data(as_text=True)
+    assert notices_page.count("您已报名课程“暑期阅读课程”") == 1  # one notice, not four
     # the same family cannot follow it in a second community too
     again = client.post(
         f"/courses/{course.id}/runs/{runs[1].id}/signup", data={"members": member_ids(me)}

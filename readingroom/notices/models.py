@@ -32,6 +32,9 @@ class NoticeKind(enum.Enum):
     CANCELLED_BY_STAFF = "cancelled_by_staff"
     SESSION_MOVED = "session_moved"
     SESSION_CANCELLED = "session_cancelled"
+    # A whole course at once (one notice, not one per session); detail: "confirmed:waiting".
+    COURSE_SIGNED_UP = "course_signed_up"
+    COURSE_CANCELLED = "course_cancelled"
 
 
 class Notice(db.Model):

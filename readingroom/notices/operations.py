@@ -128,7 +128,34 @@ def notice_text(notice: Notice) -> str:
             reason=notice.detail or "—",
             **about,
         )
+    if kind in (NoticeKind.COURSE_SIGNED_UP, NoticeKind.COURSE_CANCELLED):
+        return _course_text(notice, about)
     raise ValueError(kind)
+
+
+def _course_text(notice: Notice, about: dict[str, str]) -> str:
+    """A whole course at once; the session is the course's first one concerned."""
+    series = notice.session.series if notice.session is not None else None
+    course = series.course if series is not None and series.course is not None else None
+    title = course.title if course is not None else about["title"]
+    if notice.kind is NoticeKind.COURSE_CANCELLED:
+        return _(
+            "Your registrations for the course “%(course)s” (%(place)s) are cancelled: "
+            "%(count)s session(s).",
+            course=title,
+            place=about["place"],
+            count=notice.detail or "—",
+        )
+    confirmed, _sep, waiting = notice.detail.partition(":")
+    return _(
+        "You are signed up for the course “%(course)s” at %(place)s from %(when)s: "
+        "%(confirmed)s session(s) confirmed, %(waiting)s on the waiting list.",
+        course=title,
+        place=about["place"],
+        when=about["when"],
+        confirmed=confirmed or "0",
+        waiting=waiting or "0",
+    )
 
 
 # --- senders ---------------------------------------------------------------------------------

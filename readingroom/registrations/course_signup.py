@@ -17,6 +17,8 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from ..extensions import db
+from ..notices import operations as notices
+from ..notices.models import NoticeKind
 from ..schedule.courses import Course
 from ..schedule.models import ReadingSession, Series, SessionStatus
 from ..timeutil import utcnow
@@ -88,7 +90,7 @@ def sign_up_for_course(
     if not sessions:
         raise SignupError(_("This course has no coming sessions to sign up for here."))
     ids = [s.id for s in sessions]
-    results = sign_up_many(ids, household_id, member_ids, now=now, early_ok=True)
+    results = sign_up_many(ids, household_id, member_ids, now=now, early_ok=True, tell=False)
     ordered = [
         SessionOutcome(db.session.get(ReadingSession, session_id), problem=result.message)
         if isinstance(result, SignupError)
@@ -97,6 +99,15 @@ def sign_up_for_course(
     ]
     if all(o.registration is None for o in ordered):
         raise SignupError(*dict.fromkeys(o.problem for o in ordered))
+    taken = [o for o in ordered if o.registration is not None]
+    confirmed = sum(1 for o in taken if o.state == "confirmed")
+    notices.notify(  # one notice (and one SMS) for the whole course
+        household_id,
+        NoticeKind.COURSE_SIGNED_UP,
+        reading_session=taken[0].session,
+        registration=taken[0].registration,
+        detail=f"{confirmed}:{len(taken) - confirmed}",
+    )
     return ordered
 
 
@@ -121,9 +132,16 @@ def cancel_course(
     started (each waiting list moves up at once); returns those cancelled."""
     live = household_course_registrations(run, household_id)
     ids = [live[session_id].id for session_id in sorted(live)]
-    cancelled = cancel_many(ids, by=CancelledBy.HOUSEHOLD, now=now) if ids else []
+    cancelled = cancel_many(ids, by=CancelledBy.HOUSEHOLD, now=now, tell=False) if ids else []
     if not cancelled:
         raise SignupError(_("There is nothing left to cancel in this course."))
+    notices.notify(
+        household_id,
+        NoticeKind.COURSE_CANCELLED,
+        reading_session=cancelled[0].session,
+        registration=cancelled[0],
+        detail=str(len(cancelled)),
+    )
     return cancelled
 
 

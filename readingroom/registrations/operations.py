@@ -207,8 +207,10 @@ def _sign_up_locked(
     now: datetime,
     *,
     early_ok: bool = False,
+    tell: bool = True,
 ) -> Outcome:
-    """The sign-up itself; the caller holds the session's lock."""
+    """The sign-up itself; the caller holds the session's lock. ``tell=False``: the caller
+    tells the household once for several sessions (a whole course)."""
     _check_open(reading_session, now, early_ok=early_ok)
     until = household_blocked_until(household_id, now)
     if until is not None:
@@ -243,12 +245,13 @@ def _sign_up_locked(
     _set_attendees(registration, members, reading_session)
     db.session.add(registration)
     db.session.flush()
-    notices.notify(
-        household_id,
-        NoticeKind.CONFIRMED if confirmed else NoticeKind.WAITLISTED,
-        reading_session=reading_session,
-        registration=registration,
-    )
+    if tell:
+        notices.notify(
+            household_id,
+            NoticeKind.CONFIRMED if confirmed else NoticeKind.WAITLISTED,
+            reading_session=reading_session,
+            registration=registration,
+        )
     return Outcome(registration, created=True)
 
 
@@ -303,8 +306,10 @@ def _cancel_locked(
     by: CancelledBy,
     reason: str,
     now: datetime,
+    tell: bool = True,
 ) -> tuple[Registration, list[Registration]]:
-    """The cancellation itself; the caller holds the session's lock."""
+    """The cancellation itself; the caller holds the session's lock (``tell``: as in
+    :func:`_sign_up_locked`; families promoted into the seat are told regardless)."""
     if not registration.is_live:
         raise SignupError(_("This registration is already cancelled."))
     if reading_session.status is not SessionStatus.SCHEDULED:
@@ -316,7 +321,7 @@ def _cancel_locked(
     registration.cancelled_by = by
     registration.cancel_reason = reason.strip()
     db.session.flush()
-    if registration.household_id is not None:
+    if tell and registration.household_id is not None:
         notices.notify(
             registration.household_id,
             NoticeKind.CANCELLED_BY_STAFF if by is CancelledBy.STAFF else NoticeKind.CANCELLED,
@@ -347,6 +352,7 @@ def sign_up_many(
     *,
     now: datetime | None = None,
     early_ok: bool = False,
+    tell: bool = True,
 ) -> list[Outcome | SignupError]:
     """One household signs up for several sessions in one transaction (a whole course).
 
@@ -362,7 +368,12 @@ def sign_up_many(
         try:
             results.append(
                 _sign_up_locked(
-                    sessions[session_id], household_id, member_ids, now, early_ok=early_ok
+                    sessions[session_id],
+                    household_id,
+                    member_ids,
+                    now,
+                    early_ok=early_ok,
+                    tell=tell,
                 )
             )
         except SignupError as refused:
@@ -371,7 +382,11 @@ def sign_up_many(
 
 
 def cancel_many(
-    registration_ids: Sequence[int], *, by: CancelledBy, now: datetime | None = None
+    registration_ids: Sequence[int],
+    *,
+    by: CancelledBy,
+    now: datetime | None = None,
+    tell: bool = True,
 ) -> list[Registration]:
     """Cancel several live registrations in one transaction (a whole course); those that
     can no longer be cancelled (started, already cancelled) are left as they are."""
@@ -386,7 +401,7 @@ def cancel_many(
         reading_session = sessions[registration.session_id]
         if not registration.is_live or not cancel_open(reading_session, by, now):
             continue
-        _cancel_locked(reading_session, registration, by=by, reason="", now=now)
+        _cancel_locked(reading_session, registration, by=by, reason="", now=now, tell=tell)
         cancelled.append(registration)
     return cancelled
 
