@@ -32,6 +32,7 @@ from .forms import SignupForm
 from .occupancy import occupancy, seats_left
 from .operations import SignupError
 from .panel import signup_choices
+from .queries import waitlist_position
 
 bp = Blueprint("course_signups", __name__)
 
@@ -120,11 +121,17 @@ def mine(course_id: int, series_id: int):
     """Which sessions of the course the family is confirmed for, and which it waits for."""
     course, run = _load_run(course_id, series_id)
     registrations = household_course_registrations(run, current_household().id)
+    positions = {
+        session_id: waitlist_position(r)
+        for session_id, r in registrations.items()
+        if r.is_waitlisted
+    }
     return render_template(
         "courses/mine.html",
         course=course,
         run=run,
         registrations=registrations,
+        positions=positions,
         now=utcnow(),
     )
 
