@@ -60,10 +60,7 @@ class CourseForm(FlaskForm):
         _l("Last day of the course"),
         validators=[InputRequired(_l("Enter the last date.")), PlausibleDate()],
     )
-    description = TextAreaField(
-        _l("Description"),
-        validators=[Length(max=5000, message=_l("Keep the description under %(max)d characters."))],
-    )
+    description = _SessionFields.description
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
@@ -85,15 +82,9 @@ class LessonForm(FlaskForm):
             Length(max=100, message=_l("Keep the topic under %(max)d characters.")),
         ],
     )
-    description = TextAreaField(
-        _l("Description"),
-        validators=[Length(max=5000, message=_l("Keep the description under %(max)d characters."))],
-    )
-    suggested_books = TextAreaField(
-        _l("Suggested books"),
-        description=_l("One book per line."),
-        validators=[Length(max=2000, message=_l("Keep the book list under %(max)d characters."))],
-    )
+    # The same fields as a session's: a lesson's content becomes its sessions' content.
+    description = _SessionFields.description
+    suggested_books = _SessionFields.suggested_books
     materials = StringField(
         _l("Materials to bring"),
         validators=[Length(max=300, message=_l("Keep this under %(max)d characters."))],

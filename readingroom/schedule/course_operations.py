@@ -22,7 +22,7 @@ from ..timeutil import format_span, from_beijing, utcnow
 from .clashes import Candidate, Clash, ClashKind, Severity, find_clashes, overlaps
 from .courses import Course, Host, Lesson, Partner
 from .models import Program, ReadingSession, Series
-from .operations import CALENDAR_FIELDS, ClashError, SessionData
+from .operations import CALENDAR_FIELDS, ClashError, SessionData, candidate_of
 from .signals import session_changed
 
 
@@ -278,14 +278,7 @@ def _plan_run(course: Course, run: RunData, holidays: Sequence[date]) -> RunPlan
 
 
 def _candidate(data: SessionData, host_id: int | None) -> Candidate:
-    return Candidate(
-        room=data.room,
-        starts_at=data.starts_at,
-        ends_at=data.ends_at,
-        capacity=data.capacity,
-        host=data.host,
-        host_id=host_id,
-    )
+    return candidate_of(data, host_id=host_id)
 
 
 def _clashes_between_runs(plans: Sequence[RunPlan]) -> None:

@@ -139,19 +139,30 @@ class SeriesPlan:
 
         "block", "warn" or "" (no clash).
         """
-        kinds = {c.severity.value for c in self.clashes if c.candidate.starts_at == starts_at}
-        return "block" if "block" in kinds else ("warn" if kinds else "")
+        return clash_mark(self.clashes, starts_at)
 
 
-def _candidate(
-    data: SessionData, ignore: frozenset[int] = frozenset(), session_id: int | None = None
+def clash_mark(clashes: list[Clash], starts_at: datetime) -> str:
+    """ "block", "warn" or "" for the occurrence starting at ``starts_at`` in a date list."""
+    kinds = {c.severity.value for c in clashes if c.candidate.starts_at == starts_at}
+    return "block" if "block" in kinds else ("warn" if kinds else "")
+
+
+def candidate_of(
+    data: SessionData,
+    ignore: frozenset[int] = frozenset(),
+    session_id: int | None = None,
+    *,
+    host_id: int | None = None,
 ) -> Candidate:
+    """A session as the clash rules see it (``host_id``: the host as a person, courses)."""
     return Candidate(
         room=data.room,
         starts_at=data.starts_at,
         ends_at=data.ends_at,
         capacity=data.capacity,
         host=data.host,
+        host_id=host_id,
         ignore_ids=ignore,
         session_id=session_id,
     )
@@ -168,7 +179,7 @@ def check_session(data: SessionData, reading_session: ReadingSession | None = No
         else frozenset()
     )
     session_id = reading_session.id if reading_session is not None else None
-    candidate = _candidate(data, ignore, session_id)
+    candidate = candidate_of(data, ignore, session_id)
     if reading_session is not None and reading_session.host == data.host:
         candidate = replace(candidate, host_id=reading_session.host_id)  # the same host person
     return find_clashes([candidate])
@@ -255,7 +266,7 @@ def cancel_session(reading_session: ReadingSession, reason: str) -> None:
 def plan_series(data: SeriesData) -> SeriesPlan:
     """Every occurrence of a new series, and every clash of any of them."""
     plan = SeriesPlan(create=[data.occurrence(day) for day in data.dates()])
-    plan.clashes = find_clashes([_candidate(occ) for occ in plan.create])
+    plan.clashes = find_clashes([candidate_of(occ) for occ in plan.create])
     return plan
 
 
@@ -361,8 +372,8 @@ def plan_series_edit(series: Series, from_day: date, data: SeriesData) -> Series
         cancel=[live[day] for day in left_over],
     )
     moving = frozenset(s.id for s in following)
-    candidates = [_candidate(occ, moving, s.id) for s, occ in plan.update]
-    candidates += [_candidate(occ, moving) for occ in plan.create]
+    candidates = [candidate_of(occ, moving, s.id) for s, occ in plan.update]
+    candidates += [candidate_of(occ, moving) for occ in plan.create]
     plan.clashes = find_clashes(candidates)
     return plan
 
