@@ -168,8 +168,8 @@ def overview(course_id: int):
     course = db.get_or_404(Course, course_id)
     ids = community_ids_of(current_user)
     runs = [r for r in course.runs if ids is None or r.room.community_id in ids]
-    if ids is not None and not runs and course.community_id not in ids:
-        abort(403)
+    if ids is not None and course.community_id is not None and course.community_id not in ids:
+        abort(403)  # another community's own course
     return render_template(
         "courses/overview.html",
         course=course,
