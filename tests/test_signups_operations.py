@@ -201,9 +201,9 @@ def test_capacity_cannot_drop_below_seats_taken_and_raising_promotes(reading_ses
 def test_walk_ins_take_free_seats_only_and_are_checked_in(reading_session, family):
     sign(reading_session, family_of(family, reading_session, adults=3))
     with pytest.raises(ops.SignupError):
-        ops.add_walk_in(reading_session.id, name="李阿姨", adults=1, children=1)
+        attendance.add_walk_in(reading_session.id, name="李阿姨", adults=1, children=1)
     db.session.rollback()
-    registration = ops.add_walk_in(reading_session.id, name="李阿姨", adults=1, children=0)
+    registration = attendance.add_walk_in(reading_session.id, name="李阿姨", adults=1, children=0)
     db.session.commit()
     assert registration.is_confirmed and registration.household_id is None
     assert all(a.checked_in_at is not None for a in registration.attendees)
