@@ -48,7 +48,7 @@ def base_config(database_uri: str) -> dict[str, object]:
 
 pytest_plugins = [
     "tests.fixtures_calendars",
-    "tests.fixtures_signups",
+    "tests.fixtures_families",
     "tests.fixtures_tasklists",
 ]
 
