@@ -272,3 +272,17 @@ def test_a_migration_that_leaves_broken_foreign_keys_is_rolled_back_on_sqlite(tm
         db.engine.dispose()
     assert version == head.revision  # nothing of the failed run was committed
     assert foreign_keys == 1  # and the pooled connection has its foreign keys back on
+
+
+# --- the tests' own databases -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("attempt", [1, 2])
+def test_each_test_gets_a_fresh_copy_of_the_migrated_template(app, make, attempt):
+    """The second attempt would see the community the first one left, were it shared."""
+    with db.engine.connect() as conn:
+        version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
+    assert version == chain()[-1].revision
+    assert set(row_counts(app).values()) == {0}
+    community = make.community()
+    assert community.id == 1  # sequences start afresh too
