@@ -29,7 +29,7 @@ from readingroom.schedule.course_operations import (
 from readingroom.schedule.operations import cancel_session
 from readingroom.timeutil import beijing_today, to_beijing
 
-from .fixtures_signups import member_ids
+from .fixtures_families import member_ids
 
 SATURDAY = beijing_today() + timedelta(days=(5 - beijing_today().weekday()) % 7 or 7)
 

@@ -25,7 +25,7 @@ from readingroom.schedule.courses import Course, Host, Partner
 from readingroom.schedule.models import ReadingSession, Series
 from readingroom.timeutil import beijing_today, to_beijing
 from tests.fixtures_calendars import parse_ics
-from tests.fixtures_signups import household_login, member_ids
+from tests.fixtures_families import household_login, member_ids
 
 from .conftest import at, login
 

@@ -23,7 +23,7 @@ from readingroom.schedule.models import Series
 from readingroom.timeutil import beijing_today
 from tests.conftest import PASSWORD, at
 from tests.e2e.conftest import screenshot
-from tests.fixtures_signups import member_ids
+from tests.fixtures_families import member_ids
 
 SATURDAY = beijing_today() + timedelta(days=(5 - beijing_today().weekday()) % 7 or 7)
 TOPICS = ["猜猜我有多爱你", "好饿的毛毛虫", "团圆", "逃家小兔"]
