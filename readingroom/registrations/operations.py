@@ -177,6 +177,12 @@ def _set_attendees(
     registration.seats = len(members)
 
 
+def _has_registered(household_id: int) -> bool:
+    """Whether the household ever registered before (any session, any status)."""
+    stmt = select(Registration.id).where(Registration.household_id == household_id).limit(1)
+    return db.session.scalar(stmt) is not None
+
+
 def sign_up(
     session_id: int,
     household_id: int,
@@ -223,6 +229,7 @@ def sign_up(
         confirmed_at=now if confirmed else None,
         cancel_nonce=nonce,
         cancel_token_digest=digest,
+        first_of_household=not _has_registered(household_id),
     )
     _set_attendees(registration, members, reading_session)
     db.session.add(registration)
