@@ -107,6 +107,7 @@ def register_blueprints(app: Flask) -> None:
     from .privacy import views as privacy_views
     from .registrations import staff_views as roster_views
     from .registrations import views as registration_views
+    from .reports import views as report_views
     from .schedule import program_views
     from .schedule import views as schedule_views
     from .tasklists import family_views as tasklist_family_views
@@ -130,6 +131,7 @@ def register_blueprints(app: Flask) -> None:
         privacy_staff_views,
         tasklist_views,
         tasklist_family_views,
+        report_views,
     ):
         app.register_blueprint(module.bp)
     # Family pages send a logged-out visitor to the family login, not the staff one.

@@ -50,6 +50,7 @@ pytest_plugins = [
     "tests.fixtures_calendars",
     "tests.fixtures_signups",
     "tests.fixtures_tasklists",
+    "tests.fixtures_reports",
 ]
 
 
