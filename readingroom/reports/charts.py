@@ -32,7 +32,15 @@ def _chart(title: str, categories: list[str], series: list[dict[str, Any]], **ex
         **_BASE,
         "title": {"show": False, "text": title},
         "legend": {"top": 0, "type": "scroll"},
-        "xAxis": {"type": "category", "data": categories, "axisLabel": {"interval": 0}},
+        "xAxis": {
+            "type": "category",
+            "data": categories,
+            # Few categories: every label; many (a year of months): ECharts leaves out
+            # overlapping ones and tilts the rest.
+            "axisLabel": {"interval": 0}
+            if len(categories) <= 6
+            else {"hideOverlap": True, "rotate": 30},
+        },
         "yAxis": {"type": "value", "minInterval": 1},
         "series": series,
     }

@@ -106,7 +106,7 @@ def short_cells(c: Counts) -> list[Any]:
 
 def month_label(month: str) -> str:
     year, number = month.split("-")
-    return _("%(year)s-%(month)s", year=year, month=number)
+    return _("%(year)s-%(month)s", year=year, month=int(number))
 
 
 def _breakdown(
