@@ -10,8 +10,11 @@ for 1,600 sessions, with one to three people each; most checked in, some
 no-shows, waiting lists, cancelled sessions) and times, logged in as the
 administrator and through Flask's test client in one process, taking turns:
 a trivial endpoint (``/_bench/ping``), the figures page for this month (the
-default) and for the whole year, and the workbook for both. Medians of
-``--repeat`` requests; statements per request counted with a SQLAlchemy event.
+default), three months and the whole year, and the workbook, each as served
+(the process's figures cache checked against the data) and "uncached" (the
+cache emptied before each request: the first request after a change).
+Medians of ``--repeat`` requests; statements per request counted with a
+SQLAlchemy event.
 A benchmark, not a test: it prints figures and never fails on them.
 """
 
@@ -36,6 +39,7 @@ from readingroom.extensions import db
 from readingroom.families.models import Household, Member, MemberKind
 from readingroom.places.models import Community, Room
 from readingroom.registrations.models import Attendee, Registration, RegistrationStatus
+from readingroom.reports.figures import _CACHE as figures_cache
 from readingroom.schedule.models import Program, ReadingSession, SessionStatus
 from readingroom.timeutil import utcnow
 
@@ -181,13 +185,17 @@ def build(database_url: str | None, workdir: Path, total: int):
     return app, counts
 
 
+#: (label, address, whether the figures' cache is emptied before each request)
 CASES = [
-    ("trivial endpoint", "/_bench/ping"),
-    ("figures page, this month", "/staff/figures/"),
-    ("figures page, the year", "/staff/figures/?period=year"),
-    ("figures page, 3 months (weeks too)", "/staff/figures/?start={m3}&end={today}"),
-    ("XLSX, this month", "/staff/figures/figures.xlsx"),
-    ("XLSX, the year", "/staff/figures/figures.xlsx?period=year"),
+    ("trivial endpoint", "/_bench/ping", False),
+    ("figures page, this month", "/staff/figures/", False),
+    ("figures page, the year", "/staff/figures/?period=year", False),
+    ("figures page, 3 months (weeks too)", "/staff/figures/?start={m3}&end={today}", False),
+    ("XLSX, this month", "/staff/figures/figures.xlsx", False),
+    ("XLSX, the year", "/staff/figures/figures.xlsx?period=year", False),
+    ("figures page, this month, uncached", "/staff/figures/", True),
+    ("figures page, the year, uncached", "/staff/figures/?period=year", True),
+    ("XLSX, the year, uncached", "/staff/figures/figures.xlsx?period=year", True),
 ]
 
 
@@ -197,29 +205,44 @@ def run(app, repeat: int) -> list[tuple[str, float, int, int, int]]:
     assert response.status_code == 302, "the administrator could not log in"
     today = datetime.now(UTC).date()
     cases = [
-        (label, url.format(today=today, m3=today - timedelta(days=90))) for label, url in CASES
+        (label, url.format(today=today, m3=today - timedelta(days=90)), cold)
+        for label, url, cold in CASES
     ]
-    samples: dict[str, list[float]] = {label: [] for label, _ in cases}
+    samples: dict[str, list[float]] = {label: [] for label, *_ in cases}
     seen: dict[str, tuple[int, int]] = {}
-    for round_ in range(repeat + 1):
-        for label, url in cases:
-            started = clock.perf_counter()
-            r = client.get(url)
-            data = r.get_data()
-            elapsed = clock.perf_counter() - started
-            seen[label] = (r.status_code, len(data))
-            if round_:
-                samples[label].append(elapsed)
     with app.app_context():
         engine = db.engine
-    out = []
-    for label, url in cases:
-        statements = []
-        listener = lambda *args: statements.append(1)  # noqa: E731
+
+    def statements_of(url: str) -> int:
+        statements: list[int] = []
+
+        def listener(*args) -> None:
+            statements.append(1)
+
         event.listen(engine, "before_cursor_execute", listener)
         client.get(url).get_data()
         event.remove(engine, "before_cursor_execute", listener)
-        out.append((label, statistics.median(samples[label]), *seen[label], len(statements)))
+        return len(statements)
+
+    # Served (warm) cases take turns first; then the uncached ones, which empty the cache.
+    out = []
+    for group in ([c for c in cases if not c[2]], [c for c in cases if c[2]]):
+        for round_ in range(repeat + 1):
+            for label, url, cold in group:
+                if cold:
+                    figures_cache.clear()
+                started = clock.perf_counter()
+                r = client.get(url)
+                data = r.get_data()
+                elapsed = clock.perf_counter() - started
+                seen[label] = (r.status_code, len(data))
+                if round_:
+                    samples[label].append(elapsed)
+        for label, url, cold in group:
+            if cold:
+                figures_cache.clear()
+            n = statements_of(url)
+            out.append((label, statistics.median(samples[label]), *seen[label], n))
     return out
 
 

@@ -12,7 +12,11 @@ from sqlalchemy import event, text
 from readingroom.extensions import db
 from readingroom.families.models import MemberKind
 from readingroom.privacy.operations import delete_household, purge_before
-from readingroom.reports.figures import AgeGroup, age_group_of, figures
+from readingroom.registrations import attendance
+from readingroom.registrations import operations as ops
+from readingroom.registrations.models import Attendee, Registration
+from readingroom.reports.figures import AgeGroup, age_group_of, cached_figures, figures
+from readingroom.schedule.operations import cancel_session
 from readingroom.timeutil import utcnow
 from tests.conftest import at
 from tests.fixtures_reports import KNOWN, last_month, scope_of
@@ -166,3 +170,42 @@ def test_statements_do_not_grow_with_sessions(data, make):
     for day in range(1, 20):
         make.session(room, program=data["pc"], start=at(start + timedelta(days=day), 15, 0))
     assert count_statements() == first
+
+
+def test_cached_figures_follow_every_change(data, make, family):
+    def same_as_fresh():
+        cached, fresh = cached_figures(scope_of()), figures(scope_of())
+        assert headline(cached) == headline(fresh)
+        return headline(cached)
+
+    assert same_as_fresh() == KNOWN
+    attendee = db.session.scalars(
+        db.select(Attendee)
+        .where(Attendee.checked_in_at.is_not(None), Attendee.age.is_not(None))
+        .order_by(Attendee.id.desc())
+    ).first()
+    attendance.undo_check_in(attendee)
+    db.session.commit()
+    assert same_as_fresh()["visits"] == KNOWN["visits"] - 1
+    session = db.session.get(Registration, attendee.registration_id).session
+    ops.add_walk_in(session.id, name="", adults=0, children=1, now=session.starts_at)
+    db.session.commit()
+    assert same_as_fresh()["visits"] == KNOWN["visits"]
+    cancel_session(session, "临时取消")
+    db.session.commit()
+    assert same_as_fresh()["cancelled"] == KNOWN["cancelled"] + 1
+    delete_household(data["h1"].id)
+    db.session.commit()
+    same_as_fresh()
+
+
+def test_cached_figures_cost_two_statements_on_a_hit(data):
+    cached_figures(scope_of())
+    statements = []
+    listener = lambda *args: statements.append(1)  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        cached_figures(scope_of())
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    assert len(statements) <= 4  # the version, and the labels (communities, rooms, strands)

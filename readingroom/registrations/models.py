@@ -60,6 +60,8 @@ class Registration(TimestampMixin, db.Model):
             postgresql_where=_LIVE_SQL,
         ),
         Index("ix_registration_session_status", "session_id", "status"),
+        # The figures' cache reads max(updated_at) on every request (reports.figures).
+        Index("ix_registration_updated_at", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

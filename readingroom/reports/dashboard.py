@@ -19,7 +19,7 @@ from ..extensions import db
 from ..registrations.models import Registration, RegistrationStatus
 from ..schedule.models import ReadingSession
 from ..timeutil import beijing_today, utcnow
-from .figures import Figures, Scope, figures
+from .figures import Figures, Scope, cached_figures
 from .forms import preset_range
 
 
@@ -52,7 +52,7 @@ def session_seats(sessions: Iterable[ReadingSession]) -> dict[int, SeatCounts]:
 def this_months_figures() -> Figures:
     start, end = preset_range("month", beijing_today())
     ids = community_ids_of(current_user)
-    return figures(
+    return cached_figures(
         Scope(
             start=start,
             end=end,

@@ -31,9 +31,11 @@ deleted with the household (they are the family's own writing).
 from __future__ import annotations
 
 import enum
-from collections import defaultdict
+import threading
+import time
+from collections import OrderedDict, defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -448,23 +450,50 @@ def _fill_distinct(groups: dict[Any, Counts], distinct_counts: dict[tuple[Any, .
             counts.people = counts.households = 0
 
 
+@dataclass(frozen=True)
+class _Numbers:
+    """What the queries return for a scope (the fixed number of statements); :func:`figures`
+    rolls them up."""
+
+    grains: dict[_Grain, Counts]
+    visits: dict[tuple[int, int, str, str], tuple[int, int]]
+    distinct: dict[str, dict[tuple[Any, ...], tuple[int, int]]]
+    tasks: tuple[TaskCounts, dict[int, TaskCounts]]
+
+
+def _numbers(scope: Scope) -> _Numbers:
+    grains = _session_rows(scope)
+    _registration_rows(scope, grains)
+    visits = _visit_rows(scope)
+    for (room_id, program_id, day, _age), (n, walk_ins) in visits.items():
+        grains[(room_id, program_id, day)].visits += n
+        grains[(room_id, program_id, day)].walk_in_visits += walk_ins
+    distinct_counts = {
+        "total": _distinct(scope),
+        "community": _distinct(scope, Room.community_id),
+        "strand": _distinct(scope, ReadingSession.program_id),
+        "month": _distinct(scope, beijing_month(ReadingSession.starts_at)),
+        "age": _distinct(scope, _age_group()),
+        "community_strand": _distinct(scope, Room.community_id, ReadingSession.program_id),
+    }
+    return _Numbers(dict(grains), visits, distinct_counts, task_figures(scope))
+
+
 def figures(scope: Scope) -> Figures:
     """Every figure of the scope, each broken down (a fixed number of statements)."""
     labels = _labels(scope)
-    grains = _session_rows(scope)
-    _registration_rows(scope, grains)
+    n = _numbers(scope)
+    grains = n.grains
     community_of = {room_id: room.community_id for room_id, room in labels.rooms.items()}
     by_age: dict[AgeGroup, Counts] = defaultdict(Counts)
-    for (room_id, program_id, day, age), (visits, walk_ins) in _visit_rows(scope).items():
-        for target in (grains[(room_id, program_id, day)], by_age[AgeGroup(age)]):
-            target.visits += visits
-            target.walk_in_visits += walk_ins
+    for (_room, _program, _day, age), (visits, walk_ins) in n.visits.items():
+        by_age[AgeGroup(age)].visits += visits
+        by_age[AgeGroup(age)].walk_in_visits += walk_ins
 
     total = Counts()
     for counts in grains.values():
         total.add(counts)
-    month = beijing_month(ReadingSession.starts_at)
-    total.people, total.households = _distinct(scope).get((), (0, 0))
+    total.people, total.households = n.distinct["total"].get((), (0, 0))
 
     def community(grain: _Grain) -> int:
         return community_of[grain[0]]
@@ -473,14 +502,12 @@ def figures(scope: Scope) -> Figures:
     by_strand = _roll_up(grains, lambda g: g[1])
     by_month = _roll_up(grains, lambda g: g[2][:7])
     by_community_strand = _roll_up(grains, lambda g: (community(g), g[1]))
-    _fill_distinct(by_community, _distinct(scope, Room.community_id))
-    _fill_distinct(by_strand, _distinct(scope, ReadingSession.program_id))
-    _fill_distinct(by_month, _distinct(scope, month))
-    _fill_distinct(by_age, _distinct(scope, _age_group()))
-    _fill_distinct(
-        by_community_strand, _distinct(scope, Room.community_id, ReadingSession.program_id)
-    )
-    tasks, tasks_by_community = task_figures(scope)
+    _fill_distinct(by_community, n.distinct["community"])
+    _fill_distinct(by_strand, n.distinct["strand"])
+    _fill_distinct(by_month, n.distinct["month"])
+    _fill_distinct(by_age, n.distinct["age"])
+    _fill_distinct(by_community_strand, n.distinct["community_strand"])
+    tasks, tasks_by_community = n.tasks
     return Figures(
         scope=scope,
         labels=labels,
@@ -498,6 +525,69 @@ def figures(scope: Scope) -> Figures:
         tasks=tasks,
         tasks_by_community=tasks_by_community,
     )
+
+
+# --- a per-process cache, checked against the data on every request ---------------------------
+
+_CACHE: OrderedDict[tuple[Any, ...], tuple[float, Figures]] = OrderedDict()
+_CACHE_SIZE = 64
+#: Seconds an entry is used at most: two transactions that commit out of the order of their
+#: clocks can leave ``max(updated_at)`` unchanged, so no entry is trusted for longer.
+CACHE_SECONDS = 60.0
+_CACHE_LOCK = threading.Lock()
+
+
+def data_version(scope: Scope) -> tuple[Any, ...]:
+    """One cheap statement whose answer changes whenever a figure of ``scope`` may change:
+    a registration added or changed (check-ins touch their registration), a session added,
+    changed or newly started, a room moved, a tick or a reading-log entry added or removed.
+    Every part reads an index or a small table."""
+
+    def value(stmt: Any) -> Any:
+        return stmt.scalar_subquery()
+
+    started = _scoped(
+        select(func.max(ReadingSession.starts_at)).join(Room, Room.id == ReadingSession.room_id),
+        scope,
+    ).where(ReadingSession.starts_at < scope.now)
+    row = db.session.execute(
+        select(
+            value(select(func.max(Registration.id))),
+            value(select(func.max(Registration.updated_at))),
+            value(select(func.count(ReadingSession.id))),
+            value(select(func.max(ReadingSession.updated_at))),
+            value(select(func.max(Room.updated_at))),
+            value(select(func.count(TaskTick.id))),
+            value(select(func.max(TaskTick.id))),
+            value(select(func.count(ReadingLogEntry.id))),
+            value(select(func.max(ReadingLogEntry.id))),
+            value(select(func.count(Household.id))),
+            value(started),
+        )
+    ).one()
+    return tuple(row)
+
+
+def cached_figures(scope: Scope) -> Figures:
+    """:func:`figures`, reusing this process's result while :func:`data_version` says that
+    nothing it counts has changed, and for at most :data:`CACHE_SECONDS` (statements per
+    request: the version and the labels, which are always read afresh)."""
+    key = (scope.start, scope.end, scope.community_ids, scope.program_id, data_version(scope))
+    now = time.monotonic()
+    hit = None
+    with _CACHE_LOCK:
+        entry = _CACHE.get(key)
+        if entry is not None and now - entry[0] < CACHE_SECONDS:
+            hit = entry[1]
+            _CACHE.move_to_end(key)
+    if hit is not None:
+        return replace(hit, scope=scope, labels=_labels(scope))
+    result = figures(scope)
+    with _CACHE_LOCK:
+        _CACHE[key] = (now, result)
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return result
 
 
 def _ordered(

@@ -124,7 +124,7 @@ class MonthForm(FlaskForm):
     class Meta:
         csrf = False
 
-    month = StringField(_l("Month"))
+    month = StringField(_l("Month of the report"))
 
     def validate_month(self, field: Any) -> None:
         if not field.data:

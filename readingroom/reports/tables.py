@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -44,9 +44,21 @@ class Table:
     rows: list[list[Any]] = field(default_factory=list)
     total: list[Any] | None = None  # the total row, if the table has one
 
+    def __post_init__(self) -> None:
+        # Translate the labels once (they are lazy strings, resolved on every use otherwise).
+        self.title = str(self.title)
+        self.columns = [replace(c, label=str(c.label)) for c in self.columns]
+
     @property
-    def numeric(self) -> bool:
-        return any(c.kind in (Kind.INT, Kind.RATE) for c in self.columns)
+    def numeric_columns(self) -> list[bool]:
+        return [c.kind in (Kind.INT, Kind.RATE) for c in self.columns]
+
+    def shown(self, cells: list[Any]) -> list[str]:
+        """A row as the page shows it."""
+        return [display(v, c.kind) for v, c in zip(cells, self.columns, strict=True)]
+
+    def shown_rows(self) -> list[list[str]]:
+        return [self.shown(cells) for cells in self.rows]
 
 
 AGE_LABELS = {
@@ -162,7 +174,7 @@ def tables(f: Figures) -> dict[str, Table]:
                 Column(_l("Visits")),
                 Column(_l("People reached")),
             ],
-            rows=[[AGE_LABELS[g], c.visits, c.people or 0] for g, c in f.by_age.items()],
+            rows=[[str(AGE_LABELS[g]), c.visits, c.people or 0] for g, c in f.by_age.items()],
             total=[_("Total"), f.total.visits, f.total.people or 0],
         ),
         "community_strand": Table(
@@ -265,7 +277,7 @@ def sessions_table(f: Figures) -> Table:
         )
     return Table(
         key="sessions",
-        title=_l("Sessions and attendance"),
+        title=_l("Sessions of the range and their attendance"),
         columns=[
             Column(_l("Starts (Beijing time)"), Kind.MOMENT, 17),
             Column(_l("Community"), Kind.TEXT, 12),

@@ -22,10 +22,10 @@ from ..timeutil import beijing_today, utcnow
 from .charts import charts
 from .dashboard import template_helpers
 from .export import scope_text, table_csv, workbook
-from .figures import Figures, Scope, figures
+from .figures import Figures, Scope, cached_figures
 from .forms import FigureFilterForm, MonthForm
 from .report import compare_months
-from .tables import Kind, display, sessions_table, tables
+from .tables import sessions_table, tables
 
 bp = Blueprint("reports", __name__, url_prefix="/staff/figures")
 bp.app_context_processor(template_helpers)  # the staff desk's seats and headline figures
@@ -74,15 +74,13 @@ def index():
     form, scope = _filters()
     if scope is None:
         return render_template("reports/figures.html", form=form, f=None), 400
-    f = figures(scope)
+    f = cached_figures(scope)
     return render_template(
         "reports/figures.html",
         form=form,
         f=f,
         tables=tables(f),
         charts=charts(f),
-        display=display,
-        Kind=Kind,
         scope_text=scope_text(f),
         args=request.args.to_dict(),
     )
@@ -106,7 +104,7 @@ def _download(body: str | bytes, mimetype: str, filename: str) -> Response:
 @bp.get("/figures.xlsx")
 @staff_required
 def xlsx():
-    f = figures(_scope_or_400())
+    f = cached_figures(_scope_or_400())
     sheets = {**tables(f), "sessions": sessions_table(f)}
     return _download(
         workbook(f, sheets),
@@ -118,7 +116,7 @@ def xlsx():
 @bp.get("/<key>.csv")
 @staff_required
 def csv(key: str):
-    f = figures(_scope_or_400())
+    f = cached_figures(_scope_or_400())
     if key == "sessions":
         table = sessions_table(f)
     else:
@@ -135,13 +133,14 @@ def report():
     if not form.validate():
         return render_template("reports/report.html", form=form, f=None), 400
     first = form.first_day()
+    form.month.data = f"{first:%Y-%m}"
     last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
     previous_last = first - timedelta(days=1)
     ids = community_ids_of(current_user)
     communities = None if ids is None else frozenset(ids)
     now = utcnow()
-    f = figures(Scope(start=first, end=last, community_ids=communities, now=now))
-    before = figures(
+    f = cached_figures(Scope(start=first, end=last, community_ids=communities, now=now))
+    before = cached_figures(
         Scope(
             start=previous_last.replace(day=1),
             end=previous_last,
@@ -157,8 +156,6 @@ def report():
         tables=tables(f),
         sessions=sessions_table(f),
         changes=compare_months(f, before),
-        display=display,
-        Kind=Kind,
         scope_text=scope_text(f),
         today=beijing_today(),
     )

@@ -21,6 +21,7 @@ def upgrade():
     with op.batch_alter_table('registration', schema=None) as batch_op:
         batch_op.add_column(sa.Column('first_of_household', sa.Boolean(), server_default=sa.false(), nullable=False))
         batch_op.add_column(sa.Column('household_ref', sa.BigInteger(), nullable=True))
+        batch_op.create_index('ix_registration_updated_at', ['updated_at'], unique=False)
 
     with op.batch_alter_table('registration_attendee', schema=None) as batch_op:
         batch_op.add_column(sa.Column('person_ref', sa.BigInteger(), nullable=True))
@@ -40,6 +41,7 @@ def downgrade():
         batch_op.drop_column('person_ref')
 
     with op.batch_alter_table('registration', schema=None) as batch_op:
+        batch_op.drop_index('ix_registration_updated_at')
         batch_op.drop_column('household_ref')
         batch_op.drop_column('first_of_household')
 
