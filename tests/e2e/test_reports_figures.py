@@ -49,6 +49,11 @@ def test_figures_page_charts_tables_and_report(page, make, data):
     assert width > 900  # the chart follows the wider screen
     screenshot(page, "reports-figures-1280")
 
+    page.emulate_media(media="print")
+    figures_pdf = page.pdf(format="A4", print_background=True)
+    assert a4_pages(figures_pdf) <= 6
+    page.emulate_media(media="screen")
+
     page.set_viewport_size({"width": 375, "height": 740})
     page.goto(f"/staff/figures/report?month={start:%Y-%m}")
     page.get_by_role("heading", name=re.compile("月度报表")).wait_for()
@@ -60,6 +65,11 @@ def test_figures_page_charts_tables_and_report(page, make, data):
     pdf = page.pdf(format="A4", print_background=True)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     (SCREENSHOTS / "reports-monthly.pdf").write_bytes(pdf)
+    assert a4_pages(pdf) <= 3
+
+
+def a4_pages(pdf: bytes) -> int:
+    """The number of pages of a PDF, after checking that every one is A4 (in points)."""
     boxes = re.findall(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)", pdf)
     assert boxes and all(abs(float(w) - 595.9) < 2 and abs(float(h) - 842.9) < 2 for w, h in boxes)
-    assert len(boxes) <= 3
+    return len(boxes)
