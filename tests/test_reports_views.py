@@ -10,9 +10,8 @@ import pytest
 
 from readingroom.extensions import db
 from readingroom.registrations import operations as ops
-from tests.conftest import login
-from tests.fixtures_reports import KNOWN, last_month
-from tests.fixtures_signups import member_ids
+from tests.conftest import PASSWORD, login
+from tests.fixtures_reports import KNOWN, last_month, member_ids
 
 
 @pytest.fixture
@@ -84,9 +83,8 @@ def test_staff_see_only_their_community(client, make, data):
 
 def test_families_and_visitors_get_no_figures(client, family, data):
     assert client.get("/staff/figures/").status_code == 302
-    from tests.fixtures_signups import household_login
-
-    household_login(client, family.household())
+    household = family.household()
+    client.post("/family/login", data={"mobile": household.mobile, "password": PASSWORD})
     assert client.get("/staff/figures/").status_code == 403
 
 
