@@ -108,6 +108,7 @@ def register_blueprints(app: Flask) -> None:
     from .registrations import course_views as course_signup_views
     from .registrations import staff_views as roster_views
     from .registrations import views as registration_views
+    from .reports import views as report_views
     from .schedule import course_views, program_views
     from .schedule import views as schedule_views
     from .tasklists import course_views as tasklist_course_views
@@ -135,6 +136,7 @@ def register_blueprints(app: Flask) -> None:
         tasklist_views,
         tasklist_course_views,
         tasklist_family_views,
+        report_views,
     ):
         app.register_blueprint(module.bp)
     # Family pages send a logged-out visitor to the family login, not the staff one.

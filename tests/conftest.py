@@ -58,6 +58,7 @@ pytest_plugins = [
     "tests.fixtures_calendars",
     "tests.fixtures_families",
     "tests.fixtures_tasklists",
+    "tests.fixtures_reports",
 ]
 
 

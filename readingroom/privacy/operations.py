@@ -19,11 +19,12 @@ Functions flush and never commit (the caller commits once).
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, delete, or_, select, update
+from sqlalchemy import Select, bindparam, delete, or_, select, update
 
 from ..extensions import db
 from ..families.models import Household, Member, PasswordReset
@@ -43,8 +44,12 @@ def anonymise_registrations(registration_ids: Select, *, now: datetime) -> tuple
 
     Kept: session, status, seats, times, no-show mark, and per person the kind,
     the age on the day and the check-in. Gone: the household, the members, the
-    cancellation link and any note typed about the family. Flushes.
+    cancellation link and any note typed about the family. In their place each
+    household and each member gets a random number (``household_ref``,
+    ``person_ref``, new for every anonymisation), so that the figures still count
+    them once ("households reached", "people reached") without saying who. Flushes.
     """
+    _give_refs(registration_ids)
     attendees = db.session.execute(
         update(Attendee)
         .where(Attendee.registration_id.in_(registration_ids), Attendee.member_id.is_not(None))
@@ -64,6 +69,46 @@ def anonymise_registrations(registration_ids: Select, *, now: datetime) -> tuple
     ).rowcount
     db.session.flush()
     return registrations, attendees
+
+
+def _random_ref() -> int:
+    return secrets.randbits(62) + 1
+
+
+def _give_refs(registration_ids: Select) -> None:
+    """One fresh random ``household_ref`` per household and ``person_ref`` per member."""
+    households = db.session.scalars(
+        select(Registration.household_id)
+        .where(Registration.id.in_(registration_ids), Registration.household_id.is_not(None))
+        .distinct()
+    ).all()
+    members = db.session.scalars(
+        select(Attendee.member_id)
+        .where(Attendee.registration_id.in_(registration_ids), Attendee.member_id.is_not(None))
+        .distinct()
+    ).all()
+    connection = db.session.connection()
+    registration, attendee = Registration.__table__, Attendee.__table__
+    if households:
+        connection.execute(
+            update(registration)
+            .where(
+                registration.c.id.in_(registration_ids),
+                registration.c.household_id == bindparam("b_household"),
+            )
+            .values(household_ref=bindparam("b_ref")),
+            [{"b_household": h, "b_ref": _random_ref()} for h in households],
+        )
+    if members:
+        connection.execute(
+            update(attendee)
+            .where(
+                attendee.c.registration_id.in_(registration_ids),
+                attendee.c.member_id == bindparam("b_member"),
+            )
+            .values(person_ref=bindparam("b_ref")),
+            [{"b_member": m, "b_ref": _random_ref()} for m in members],
+        )
 
 
 def purge_before(cutoff: datetime) -> dict[str, int]:

@@ -72,6 +72,7 @@ def check_in(attendee: Attendee, *, now: datetime | None = None) -> bool:
         return False
     attendee.checked_in_at = now or utcnow()
     registration.no_show_at = None
+    registration.updated_at = utcnow()  # the figures' cache watches registrations
     db.session.flush()
     if attendee.member is not None:
         member_checked_in.send(
@@ -82,6 +83,7 @@ def check_in(attendee: Attendee, *, now: datetime | None = None) -> bool:
 
 def undo_check_in(attendee: Attendee) -> None:
     attendee.checked_in_at = None
+    attendee.registration.updated_at = utcnow()
     db.session.flush()
 
 

@@ -13,7 +13,7 @@ import enum
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, text
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import UTCDateTime
@@ -60,6 +60,8 @@ class Registration(TimestampMixin, db.Model):
             postgresql_where=_LIVE_SQL,
         ),
         Index("ix_registration_session_status", "session_id", "status"),
+        # The figures' cache reads max(updated_at) on every request (reports.figures).
+        Index("ix_registration_updated_at", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -83,6 +85,12 @@ class Registration(TimestampMixin, db.Model):
     # When the household was cut loose (old registrations purged, or the family deleted
     # its account): seats, attendance, ages and statuses stay for the figures; who goes.
     anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The household's first registration ever (set at sign-up): "new households" in the
+    # figures count these, so the figure stays when the account is deleted later.
+    first_of_household: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Set when anonymised: a random number, the same for all registrations of one household
+    # anonymised together, so that "households reached" still counts them once.
+    household_ref: Mapped[int | None] = mapped_column(BigInteger)
 
     session: Mapped[ReadingSession] = relationship()
     household: Mapped[Household | None] = relationship()
@@ -135,6 +143,9 @@ class Attendee(db.Model):
     # Age on the session day, kept for the figures when personal data is purged later.
     age: Mapped[int | None]
     checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set when anonymised: a random number per member (as ``Registration.household_ref``),
+    # so that "people reached" still counts the person once.
+    person_ref: Mapped[int | None] = mapped_column(BigInteger)
 
     registration: Mapped[Registration] = relationship(back_populates="attendees")
     member: Mapped[Member | None] = relationship()

@@ -180,6 +180,12 @@ def _set_attendees(
     registration.seats = len(members)
 
 
+def _has_registered(household_id: int) -> bool:
+    """Whether the household ever registered before (any session, any status)."""
+    stmt = select(Registration.id).where(Registration.household_id == household_id).limit(1)
+    return db.session.scalar(stmt) is not None
+
+
 def sign_up(
     session_id: int,
     household_id: int,
@@ -236,6 +242,7 @@ def _sign_up_locked(
         confirmed_at=now if confirmed else None,
         cancel_nonce=nonce,
         cancel_token_digest=digest,
+        first_of_household=not _has_registered(household_id),
     )
     _set_attendees(registration, members, reading_session)
     db.session.add(registration)

@@ -1,30 +1,14 @@
-"""The figures of a task list as CSV that Excel opens correctly on a Chinese Windows PC.
-
-UTF-8 with a byte order mark (without it Excel reads the file as GBK and the
-Chinese turns into mojibake), CRLF line ends, one section per table separated
-by an empty line. Cells that a spreadsheet would run as a formula are
-prefixed with an apostrophe.
-"""
+"""The figures of a task list as CSV that Excel opens correctly on a Chinese Windows PC
+(:mod:`readingroom.csvutil`), one section per table separated by an empty line."""
 
 from __future__ import annotations
 
-import csv
-import io
-
 from flask_babel import gettext as _
 
+from ..csvutil import ExcelCsv
 from ..i18n import localized
 from ..timeutil import beijing_today
 from .figures import Group, ListFigures
-
-BOM = "\ufeff"
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value: object) -> object:
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
 
 
 def percent(rate: float | None) -> str:
@@ -40,11 +24,8 @@ def figures_csv(figures: ListFigures) -> str:
     task_list = figures.task_list
     task_count = len(figures.tasks)
     groups = [*figures.groups, figures.total]
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-
-    def row(*cells: object) -> None:
-        writer.writerow([_cell(c) for c in cells])
+    out = ExcelCsv()
+    row = out.row
 
     row(_("Task list"), task_list.title)
     row(_("Period"), task_list.starts_on.isoformat(), task_list.ends_on.isoformat())
@@ -108,4 +89,4 @@ def figures_csv(figures: ListFigures) -> str:
                 last.isoformat() if last else "",
                 group.week_minutes[week],
             )
-    return BOM + buffer.getvalue()
+    return out.text()
