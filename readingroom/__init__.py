@@ -22,6 +22,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from .config import load_config
 
     load_config(app, test_config)
+    register_url_converters(app)
     register_extensions(app)
     register_blueprints(app)
     connect_receivers()
@@ -32,7 +33,19 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     register_error_handlers(app)
     cli.init_app(app)
+    if app.config["PROXY_FIX_COUNT"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["PROXY_FIX_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     return app
+
+
+def register_url_converters(app: Flask) -> None:
+    """``<int:…>`` in every route only matches ids the database can hold (else 404)."""
+    from .security import DatabaseIdConverter
+
+    app.url_map.converters["int"] = DatabaseIdConverter
 
 
 def register_extensions(app: Flask) -> None:

@@ -6,6 +6,7 @@ import os
 import secrets
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask
 
@@ -58,7 +59,15 @@ class DefaultConfig:
     NOTICE_SMTP_STARTTLS = False
     NOTICE_SMTP_FROM = "readingroom@localhost"
     NOTICE_SMTP_TO = "{mobile}@sms.invalid"  # e.g. an e-mail-to-SMS gateway address
-    PUBLIC_BASE_URL = ""  # for links in notices sent outside a request (CLI)
+    # Security (README, "Security"): the one address every outgoing link starts with
+    # (required in production), the Host names answered (default: PUBLIC_BASE_URL's),
+    # cookies over https only (default: when PUBLIC_BASE_URL is https), and how many
+    # front proxies set X-Forwarded-For / -Proto / -Host (werkzeug's ProxyFix; 0: none).
+    PUBLIC_BASE_URL = ""
+    TRUSTED_HOSTS: list[str] | None = None
+    SESSION_COOKIE_SECURE: bool | None = None
+    REMEMBER_COOKIE_SECURE: bool | None = None
+    PROXY_FIX_COUNT = 0
 
 
 ENVIRONMENT_KEYS = (
@@ -77,7 +86,15 @@ ENVIRONMENT_KEYS = (
     "NOTICE_SMTP_FROM",
     "NOTICE_SMTP_TO",
     "PUBLIC_BASE_URL",
+    "TRUSTED_HOSTS",
+    "SESSION_COOKIE_SECURE",
+    "REMEMBER_COOKIE_SECURE",
+    "PROXY_FIX_COUNT",
 )
+
+
+class ConfigurationError(RuntimeError):
+    """The configuration cannot run safely; the message says what to set."""
 
 
 def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
@@ -106,6 +123,47 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
 
     if app.config.get("REDIS_URL") and app.config["RATELIMIT_STORAGE_URI"] == "memory://":
         app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]
+
+    _security_settings(app)
+
+
+def _flag(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in {"1", "true", "yes", "on"}
+    return bool(value)
+
+
+def _security_settings(app: Flask) -> None:
+    """PUBLIC_BASE_URL, TRUSTED_HOSTS, secure cookies, the proxy count (see DefaultConfig)."""
+    base = str(app.config.get("PUBLIC_BASE_URL") or "").strip().rstrip("/")
+    if base:
+        parts = urlsplit(base)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ConfigurationError(
+                f"PUBLIC_BASE_URL must be an http(s) address such as "
+                f"https://reading.binhe.example, not {base!r}"
+            )
+    elif not app.debug and not app.testing:
+        raise ConfigurationError(
+            "PUBLIC_BASE_URL is not set. Links in notices, feeds, QR codes and posters are "
+            "built from it (never from the request's Host header): set it to the site's "
+            "public address, e.g. PUBLIC_BASE_URL=https://reading.binhe.example "
+            "(environment or instance/config.py)."
+        )
+    app.config["PUBLIC_BASE_URL"] = base
+
+    hosts = app.config.get("TRUSTED_HOSTS")
+    if isinstance(hosts, str):
+        hosts = [h.strip() for h in hosts.split(",") if h.strip()]
+    if not hosts and base:
+        hosts = [urlsplit(base).hostname]
+    app.config["TRUSTED_HOSTS"] = hosts or None
+
+    https = base.startswith("https://")
+    for key in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"):
+        value = app.config.get(key)
+        app.config[key] = https if value is None or value == "" else _flag(value)
+    app.config["PROXY_FIX_COUNT"] = int(app.config.get("PROXY_FIX_COUNT") or 0)
 
 
 def _instance_secret_key(instance: Path) -> str:

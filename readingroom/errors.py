@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, Response, jsonify, render_template, request
+from flask.globals import request_ctx
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError
@@ -43,6 +44,9 @@ def _wants_json() -> bool:
 
 def render_error(code: int, detail: str | None = None):
     title, text = _messages(code)
+    if request_ctx.url_adapter is None:
+        # No URLs can be built (e.g. a Host outside TRUSTED_HOSTS): a plain answer.
+        return Response(f"{code} {title}\n{detail or text}\n", code, mimetype="text/plain")
     if _wants_json():
         return jsonify(error={"code": code, "title": title, "message": detail or text}), code
     return render_template("errors/error.html", code=code, title=title, text=detail or text), code

@@ -43,6 +43,7 @@ def base_config(database_uri: str) -> dict[str, object]:
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
         "SERVER_NAME": "readingroom.test",
+        "PUBLIC_BASE_URL": "http://readingroom.test",
     }
 
 
@@ -51,6 +52,12 @@ pytest_plugins = [
     "tests.fixtures_signups",
     "tests.fixtures_tasklists",
 ]
+
+
+@pytest.fixture(autouse=True)
+def _public_base_url(monkeypatch) -> None:
+    """``create_app()`` without a test config (production mode) needs PUBLIC_BASE_URL."""
+    monkeypatch.setenv("PUBLIC_BASE_URL", os.environ.get("PUBLIC_BASE_URL", "http://localhost"))
 
 
 @pytest.fixture

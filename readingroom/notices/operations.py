@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import TYPE_CHECKING, Any, Protocol
 
-from flask import Flask, Response, current_app, g, has_request_context, request, url_for
+from flask import Flask, Response, current_app, g, has_request_context
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
@@ -31,7 +31,7 @@ from ..database import begin_write
 from ..extensions import db
 from ..families.phones import mask_mobile
 from ..i18n import localized
-from ..links import cancel_url
+from ..links import cancel_url, external_url, public_base_url
 from ..schedule.models import ReadingSession
 from ..timeutil import format_span, utcnow
 from .models import Notice, NoticeKind, OutboxMessage, OutboxStatus
@@ -211,9 +211,7 @@ def compose(notice: Notice) -> OutgoingMessage:
         url = cancel_url(registration)
         if url is not None:
             lines.append(_("To cancel: %(url)s", url=url))
-    lines.append(
-        _("My sessions: %(url)s", url=url_for("registrations.my_sessions", _external=True))
-    )
+    lines.append(_("My sessions: %(url)s", url=external_url("registrations.my_sessions")))
     return OutgoingMessage(
         notice_id=notice.id,
         mobile=notice.household.mobile,
@@ -304,7 +302,7 @@ def deliver_after_response(response: Response) -> Response:
         and response.status_code < 400
     ):
         app = current_app._get_current_object()  # type: ignore[attr-defined]
-        base_url = app.config.get("PUBLIC_BASE_URL") or request.host_url
+        base_url = public_base_url()
         response.call_on_close(lambda: _deliver_quietly(app, base_url))
     return response
 

@@ -18,10 +18,12 @@ from ..extensions import db
 from ..families.models import Household
 from ..families.operations import create_reset_link
 from ..formutil import ActionForm
+from ..links import external_url
 from ..qr import qr_svg
 from ..registrations.models import Registration
 from ..registrations.queries import household_blocked_until
 from ..schedule.models import ReadingSession
+from ..security import database_id
 from . import operations as ops
 from .forms import HouseholdSearchForm
 from .models import PhoneReveal
@@ -89,7 +91,7 @@ def reveal_phone(household_id: int):
     form = ActionForm()
     if not form.validate_on_submit():
         abort(400)
-    session_id = request.form.get("session_id", type=int)
+    session_id = request.form.get("session_id", type=database_id)
     if session_id is not None:
         require_community(db.get_or_404(ReadingSession, session_id).room.community_id)
     number = ops.reveal_phone(h, current_user.id, session_id=session_id)
@@ -112,7 +114,7 @@ def reset_link(household_id: int):
         abort(400)
     token = create_reset_link(h, current_user.id)
     db.session.commit()
-    url = url_for("families.reset_password", token=token, _external=True)
+    url = external_url("families.reset_password", token=token)
     return (
         render_template(
             "registrations/reset_link.html",
