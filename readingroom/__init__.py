@@ -80,17 +80,24 @@ def register_extensions(app: Flask) -> None:
 
 
 def load_user(user_id: str) -> Any:
-    """Flask-Login: ids are prefixed by the kind of account ("staff:3", "household:7")."""
+    """Flask-Login: ids name the kind of account, its id and its session token
+    ("staff:3:<token>", "household:7:<token>"); an old token finds nobody."""
     from .auth.models import StaffUser
+    from .auth.sessions import parse_login_id, token_matches
     from .extensions import db
     from .families.models import Household
 
-    kind, _, ident = user_id.partition(":")
-    model = {"staff": StaffUser, "household": Household}.get(kind)
-    if model is None or not ident.isdigit():
+    parsed = parse_login_id(user_id)
+    if parsed is None:
         return None
-    user = db.session.get(model, int(ident))
-    return user if user is not None and user.is_active else None
+    kind, ident, token = parsed
+    model = {"staff": StaffUser, "household": Household}.get(kind)
+    if model is None:
+        return None
+    user = db.session.get(model, ident)
+    if user is None or not user.is_active or not token_matches(user, token):
+        return None
+    return user
 
 
 def import_models() -> None:
