@@ -15,7 +15,7 @@ from __future__ import annotations
 import hmac
 import secrets
 
-from flask import session
+from flask import has_request_context, session
 from flask_login import current_user
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -53,14 +53,15 @@ class SessionTokenMixin:
 
 
 def _is_current(account: SessionTokenMixin) -> bool:
-    try:
-        return (
-            current_user.is_authenticated
-            and type(current_user._get_current_object()) is type(account)
-            and current_user.id == account.id
-        )
-    except RuntimeError:  # outside a request (command line)
+    if not has_request_context():  # the command line
         return False
+    user = current_user._get_current_object()  # type: ignore[attr-defined]
+    return (
+        user is not None
+        and getattr(user, "is_authenticated", False)
+        and type(user) is type(account)
+        and user.id == account.id
+    )
 
 
 def parse_login_id(user_id: str) -> tuple[str, int, str] | None:
