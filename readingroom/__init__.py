@@ -78,6 +78,10 @@ def register_extensions(app: Flask) -> None:
 
     login_manager.user_loader(load_user)
 
+    from . import headers
+
+    headers.init_app(app)
+
 
 def load_user(user_id: str) -> Any:
     """Flask-Login: ids name the kind of account, its id and its session token

@@ -116,11 +116,12 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.before_request
     def refuse_nul_bytes():
-        """No route or query takes a NUL byte (PostgreSQL cannot even compare one)."""
-        if "\x00" in request.path:
+        """No route or query takes a NUL byte (PostgreSQL cannot even compare one): nothing
+        by such a name exists."""
+        if "\x00" in request.path or any(
+            "\x00" in key or "\x00" in value for key, value in request.args.items(multi=True)
+        ):
             abort(404)
-        if any("\x00" in key or "\x00" in value for key, value in request.args.items(multi=True)):
-            abort(400)
 
 
 def _busy():
