@@ -44,8 +44,13 @@ class DefaultConfig:
     NOSHOW_LIMIT = 3  # no-shows ...
     NOSHOW_WINDOW_DAYS = 60  # ... within this many days ...
     NOSHOW_BLOCK_DAYS = 30  # ... block new registrations for this many days
+    # Family logins (families/ratelimit.py): all attempts per address; failed attempts per
+    # number and address (strict); failed attempts per number from addresses that failed
+    # before (a high ceiling, so nobody can lock a family out); tell the family after many.
     HOUSEHOLD_LOGIN_LIMIT_PER_ADDRESS = "20 per minute;200 per day"
-    HOUSEHOLD_LOGIN_LIMIT_PER_ACCOUNT = "5 per minute;20 per hour"  # failed attempts
+    HOUSEHOLD_LOGIN_LIMIT_PER_ACCOUNT_AND_ADDRESS = "5 per minute;20 per hour"
+    HOUSEHOLD_LOGIN_LIMIT_PER_ACCOUNT = "100 per hour;500 per day"
+    HOUSEHOLD_LOGIN_ALERT_AFTER = 10  # failed logins at one number within an hour
     HOUSEHOLD_REGISTER_LIMIT = "10 per hour"
     PASSWORD_RESET_HOURS = 48
     # Notices: "log" (default), "smtp", or "package.module:factory" (called with the app)

@@ -32,6 +32,8 @@ class NoticeKind(enum.Enum):
     CANCELLED_BY_STAFF = "cancelled_by_staff"
     SESSION_MOVED = "session_moved"
     SESSION_CANCELLED = "session_cancelled"
+    LOGIN_FAILURES = "login_failures"  # many failed logins at the family's number
+    RESET_LINK_ISSUED = "reset_link_issued"  # staff issued a password-reset link
 
 
 class Notice(db.Model):

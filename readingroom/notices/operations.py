@@ -128,6 +128,17 @@ def notice_text(notice: Notice) -> str:
             reason=notice.detail or "—",
             **about,
         )
+    if kind is NoticeKind.LOGIN_FAILURES:
+        return _(
+            "Someone tried many times to log in to your family account with a wrong password. "
+            "Your password still works. If you have forgotten it, ask the staff for a reset link."
+        )
+    if kind is NoticeKind.RESET_LINK_ISSUED:
+        return _(
+            "The staff (%(staff)s) issued a link to set a new password for your family account. "
+            "If you did not ask for it, tell the staff.",
+            staff=notice.detail or "—",
+        )
     raise ValueError(kind)
 
 
@@ -331,7 +342,12 @@ def on_family_home(household: Any, **_: Any) -> dict[str, Any]:
     return {"unread": unread_count(household.id)}
 
 
+def on_many_failed_logins(household: Any, **_: Any) -> None:
+    notify(household.id, NoticeKind.LOGIN_FAILURES)
+
+
 def connect() -> None:
-    from ..families.signals import family_home
+    from ..families.signals import family_home, many_failed_logins
 
     family_home.connect(on_family_home)
+    many_failed_logins.connect(on_many_failed_logins)

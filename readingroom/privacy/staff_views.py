@@ -19,6 +19,8 @@ from ..families.models import Household
 from ..families.operations import create_reset_link
 from ..formutil import ActionForm
 from ..links import external_url
+from ..notices.models import NoticeKind
+from ..notices.operations import notify
 from ..qr import qr_svg
 from ..registrations.models import Registration
 from ..registrations.queries import household_blocked_until
@@ -47,6 +49,18 @@ def _household(household_id: int) -> Household:
             abort(404)
         abort(403)
     return household
+
+
+def _home_household(household_id: int) -> Household:
+    """A household whose home community is the staff member's (the administrator: any).
+
+    Seeing a family that signed up for one's session is not enough to reveal its
+    number or to issue a reset link for its account (403)."""
+    h = _household(household_id)
+    ids = community_ids_of(current_user)
+    if ids is not None and h.community_id not in ids:
+        abort(403)
+    return h
 
 
 @bp.get("/households")
@@ -87,7 +101,7 @@ def household(household_id: int):
 @bp.post("/households/<int:household_id>/phone")
 @staff_required
 def reveal_phone(household_id: int):
-    h = _household(household_id)
+    h = _home_household(household_id)
     form = ActionForm()
     if not form.validate_on_submit():
         abort(400)
@@ -108,11 +122,12 @@ def reveal_phone(household_id: int):
 @bp.post("/households/<int:household_id>/reset-link")
 @staff_required
 def reset_link(household_id: int):
-    h = _household(household_id)
+    h = _home_household(household_id)
     form = ActionForm()
     if not form.validate_on_submit():
         abort(400)
-    token = create_reset_link(h, current_user.id)
+    token = create_reset_link(h, current_user.id)  # recorded: who, when (PasswordReset)
+    notify(h.id, NoticeKind.RESET_LINK_ISSUED, detail=current_user.name)
     db.session.commit()
     url = external_url("families.reset_password", token=token)
     return (
