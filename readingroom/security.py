@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from typing import Any
 from urllib.parse import urlsplit
@@ -62,3 +63,12 @@ def database_id(value: Any) -> int | None:
     except (TypeError, ValueError):
         return None
     return number if 0 < number <= MAX_DATABASE_ID else None
+
+
+#: Paths whose last part is a secret token (cancellation link, password reset, household feed).
+_TOKEN_PATH = re.compile(r"(/(?:cancel|family/reset|feeds/household)/)[A-Za-z0-9_\-]+")
+
+
+def redact_tokens(text: str) -> str:
+    """``text`` with the token of every secret link cut out, for logs."""
+    return _TOKEN_PATH.sub(r"\1…", text)

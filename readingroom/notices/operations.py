@@ -33,6 +33,7 @@ from ..families.phones import mask_mobile
 from ..i18n import localized
 from ..links import cancel_url, external_url, public_base_url
 from ..schedule.models import ReadingSession
+from ..security import redact_tokens
 from ..timeutil import format_span, utcnow
 from .models import Notice, NoticeKind, OutboxMessage, OutboxStatus
 
@@ -163,7 +164,10 @@ class LogSender:
 
     def send(self, message: OutgoingMessage) -> None:
         log.info(
-            "notice %s to %s: %s", message.notice_id, mask_mobile(message.mobile), message.body
+            "notice %s to %s: %s",
+            message.notice_id,
+            mask_mobile(message.mobile),
+            redact_tokens(message.body),  # the cancellation link's token stays out of logs
         )
 
 
