@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from flask import has_request_context, request
+from flask import g, has_request_context, request
 from sqlalchemy import DateTime, Engine, event, select
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
@@ -81,7 +81,18 @@ def _may_write() -> bool:
     :func:`begin_write`; GET requests read without it (and the command line
     asks for it through :func:`begin_write` where it writes).
     """
-    return has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
+    if not has_request_context() or g.get(_READ_ONLY):
+        return False
+    return request.method not in ("GET", "HEAD", "OPTIONS")
+
+
+_READ_ONLY = "readingroom_read_only"
+
+
+def read_only_from_now() -> None:
+    """The rest of this request only reads (an error page): no write lock on SQLite."""
+    if has_request_context():
+        setattr(g, _READ_ONLY, True)
 
 
 def engine_options(uri: str) -> dict[str, Any]:

@@ -18,7 +18,12 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError, DBAPIError, PendingRollbackError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from .database import is_busy_error, is_foreign_key_error, is_unavailable_error
+from .database import (
+    is_busy_error,
+    is_foreign_key_error,
+    is_unavailable_error,
+    read_only_from_now,
+)
 from .domain import DomainError
 from .extensions import db
 
@@ -129,7 +134,9 @@ def _busy():
 
 
 def _rollback() -> None:
-    """Roll back what the request did; a connection already lost is discarded quietly."""
+    """Roll back what the request did; a connection already lost is discarded quietly.
+    What the error page still reads needs no write lock."""
+    read_only_from_now()
     try:
         db.session.rollback()
     except Exception:  # the connection is gone: the pool replaces it
