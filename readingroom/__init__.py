@@ -174,6 +174,7 @@ def connect_receivers() -> None:
 
 def register_template_helpers(app: Flask) -> None:
     from . import links, timeutil
+    from .auth.permissions import may_manage
     from .families.phones import mask_mobile
     from .registrations.occupancy import seats_left
 
@@ -189,6 +190,7 @@ def register_template_helpers(app: Flask) -> None:
         weekday_name=timeutil.weekday_name,
         public_session_url=links.public_session_url,
         seats_left=seats_left,
+        may_manage=may_manage,
     )
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

@@ -24,7 +24,14 @@ def test_staff_reach_only_households_of_their_own_community(app, client, make, f
     local = family.household(home)
     staff = make.staff(home)
     login(client, staff)
-    assert client.get(f"/staff/households/{visiting.id}").status_code == 200  # may see it
+    page = client.get(f"/staff/households/{visiting.id}")
+    assert page.status_code == 200  # may see it, but not reveal or reset
+    assert f"/staff/households/{visiting.id}/phone" not in page.get_data(as_text=True)
+    assert f"/staff/households/{visiting.id}/reset-link" not in page.get_data(as_text=True)
+    roster = client.get(f"/staff/sessions/{s.id}/roster").get_data(as_text=True)
+    assert f"/staff/households/{visiting.id}/phone" not in roster
+    local_page = client.get(f"/staff/households/{local.id}").get_data(as_text=True)
+    assert f"/staff/households/{local.id}/phone" in local_page
     assert client.post(f"/staff/households/{visiting.id}/phone").status_code == 403
     assert client.post(f"/staff/households/{visiting.id}/reset-link").status_code == 403
     assert (

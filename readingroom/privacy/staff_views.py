@@ -13,7 +13,7 @@ from flask_login import current_user
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
-from ..auth.permissions import community_ids_of, require_community, staff_required
+from ..auth.permissions import can_manage, community_ids_of, require_community, staff_required
 from ..extensions import db
 from ..families.models import Household
 from ..families.operations import create_reset_link
@@ -57,8 +57,7 @@ def _home_household(household_id: int) -> Household:
     Seeing a family that signed up for one's session is not enough to reveal its
     number or to issue a reset link for its account (403)."""
     h = _household(household_id)
-    ids = community_ids_of(current_user)
-    if ids is not None and h.community_id not in ids:
+    if not can_manage(current_user, h.community_id):
         abort(403)
     return h
 
