@@ -98,6 +98,9 @@ ENVIRONMENT_KEYS = (
 )
 
 
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]")
+
+
 class ConfigurationError(RuntimeError):
     """The configuration cannot run safely; the message says what to set."""
 
@@ -161,7 +164,12 @@ def _security_settings(app: Flask) -> None:
     if isinstance(hosts, str):
         hosts = [h.strip() for h in hosts.split(",") if h.strip()]
     if not hosts and base:
-        hosts = [urlsplit(base).hostname]
+        # The public host, and this machine's own names (a front proxy's health check, a
+        # local test): links never come from the Host header anyway (links.py).
+        hosts = [
+            urlsplit(base).hostname,
+            *(h for h in LOOPBACK_HOSTS if h != urlsplit(base).hostname),
+        ]
     app.config["TRUSTED_HOSTS"] = hosts or None
 
     https = base.startswith("https://")

@@ -65,7 +65,8 @@ def test_requests_for_other_hosts_get_400(tmp_path):
     config = base_config(f"sqlite:///{tmp_path / 'h.sqlite3'}")
     config.pop("SERVER_NAME")
     app = create_app(config)
-    assert app.config["TRUSTED_HOSTS"] == ["readingroom.test"]
+    assert app.config["TRUSTED_HOSTS"][0] == "readingroom.test"
+    assert "evil.example" not in app.config["TRUSTED_HOSTS"]
     client = app.test_client()
     assert client.get("/family/privacy", headers={"Host": EVIL}).status_code == 400
     assert client.get("/family/privacy", headers={"Host": "readingroom.test"}).status_code == 200
