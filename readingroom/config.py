@@ -98,7 +98,7 @@ ENVIRONMENT_KEYS = (
 )
 
 
-LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]")
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1")
 
 
 class ConfigurationError(RuntimeError):
