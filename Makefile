@@ -31,6 +31,8 @@ install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 	$(BIN)/pybabel -q compile -d $(TRANSLATIONS)
 
+# Links in notices, feeds and QR codes start with PUBLIC_BASE_URL (required outside debug).
+run: export PUBLIC_BASE_URL ?= http://$(HOST):$(PORT)
 run: install
 	$(BIN)/flask --app readingroom init-db
 	$(BIN)/flask --app readingroom seed-demo

@@ -22,6 +22,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from .config import load_config
 
     load_config(app, test_config)
+    register_url_converters(app)
     register_extensions(app)
     register_blueprints(app)
     connect_receivers()
@@ -32,7 +33,19 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     register_error_handlers(app)
     cli.init_app(app)
+    if app.config["PROXY_FIX_COUNT"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["PROXY_FIX_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     return app
+
+
+def register_url_converters(app: Flask) -> None:
+    """``<int:…>`` in every route only matches ids the database can hold (else 404)."""
+    from .security import DatabaseIdConverter
+
+    app.url_map.converters["int"] = DatabaseIdConverter
 
 
 def register_extensions(app: Flask) -> None:
@@ -65,19 +78,30 @@ def register_extensions(app: Flask) -> None:
 
     login_manager.user_loader(load_user)
 
+    from . import headers
+
+    headers.init_app(app)
+
 
 def load_user(user_id: str) -> Any:
-    """Flask-Login: ids are prefixed by the kind of account ("staff:3", "household:7")."""
+    """Flask-Login: ids name the kind of account, its id and its session token
+    ("staff:3:<token>", "household:7:<token>"); an old token finds nobody."""
     from .auth.models import StaffUser
+    from .auth.sessions import parse_login_id, token_matches
     from .extensions import db
     from .families.models import Household
 
-    kind, _, ident = user_id.partition(":")
-    model = {"staff": StaffUser, "household": Household}.get(kind)
-    if model is None or not ident.isdigit():
+    parsed = parse_login_id(user_id)
+    if parsed is None:
         return None
-    user = db.session.get(model, int(ident))
-    return user if user is not None and user.is_active else None
+    kind, ident, token = parsed
+    model = {"staff": StaffUser, "household": Household}.get(kind)
+    if model is None:
+        return None
+    user = db.session.get(model, ident)
+    if user is None or not user.is_active or not token_matches(user, token):
+        return None
+    return user
 
 
 def import_models() -> None:
@@ -164,6 +188,7 @@ def connect_receivers() -> None:
 
 def register_template_helpers(app: Flask) -> None:
     from . import links, timeutil
+    from .auth.permissions import may_manage
     from .families.phones import mask_mobile
     from .registrations.occupancy import seats_left
 
@@ -179,6 +204,7 @@ def register_template_helpers(app: Flask) -> None:
         weekday_name=timeutil.weekday_name,
         public_session_url=links.public_session_url,
         seats_left=seats_left,
+        may_manage=may_manage,
     )
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

@@ -6,6 +6,7 @@ import os
 import secrets
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask
 
@@ -43,8 +44,13 @@ class DefaultConfig:
     NOSHOW_LIMIT = 3  # no-shows ...
     NOSHOW_WINDOW_DAYS = 60  # ... within this many days ...
     NOSHOW_BLOCK_DAYS = 30  # ... block new registrations for this many days
+    # Family logins (families/ratelimit.py): all attempts per address; failed attempts per
+    # number and address (strict); failed attempts per number from addresses that failed
+    # before (a high ceiling, so nobody can lock a family out); tell the family after many.
     HOUSEHOLD_LOGIN_LIMIT_PER_ADDRESS = "20 per minute;200 per day"
-    HOUSEHOLD_LOGIN_LIMIT_PER_ACCOUNT = "5 per minute;20 per hour"  # failed attempts
+    HOUSEHOLD_LOGIN_LIMIT_PER_ACCOUNT_AND_ADDRESS = "5 per minute;20 per hour"
+    HOUSEHOLD_LOGIN_LIMIT_PER_ACCOUNT = "100 per hour;500 per day"
+    HOUSEHOLD_LOGIN_ALERT_AFTER = 10  # failed logins at one number within an hour
     HOUSEHOLD_REGISTER_LIMIT = "10 per hour"
     PASSWORD_RESET_HOURS = 48
     # Notices: "log" (default), "smtp", or "package.module:factory" (called with the app)
@@ -58,7 +64,15 @@ class DefaultConfig:
     NOTICE_SMTP_STARTTLS = False
     NOTICE_SMTP_FROM = "readingroom@localhost"
     NOTICE_SMTP_TO = "{mobile}@sms.invalid"  # e.g. an e-mail-to-SMS gateway address
-    PUBLIC_BASE_URL = ""  # for links in notices sent outside a request (CLI)
+    # Security (README, "Security"): the one address every outgoing link starts with
+    # (required in production), the Host names answered (default: PUBLIC_BASE_URL's),
+    # cookies over https only (default: when PUBLIC_BASE_URL is https), and how many
+    # front proxies set X-Forwarded-For / -Proto / -Host (werkzeug's ProxyFix; 0: none).
+    PUBLIC_BASE_URL = ""
+    TRUSTED_HOSTS: list[str] | None = None
+    SESSION_COOKIE_SECURE: bool | None = None
+    REMEMBER_COOKIE_SECURE: bool | None = None
+    PROXY_FIX_COUNT = 0
 
 
 ENVIRONMENT_KEYS = (
@@ -77,7 +91,18 @@ ENVIRONMENT_KEYS = (
     "NOTICE_SMTP_FROM",
     "NOTICE_SMTP_TO",
     "PUBLIC_BASE_URL",
+    "TRUSTED_HOSTS",
+    "SESSION_COOKIE_SECURE",
+    "REMEMBER_COOKIE_SECURE",
+    "PROXY_FIX_COUNT",
 )
+
+
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1")
+
+
+class ConfigurationError(RuntimeError):
+    """The configuration cannot run safely; the message says what to set."""
 
 
 def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
@@ -106,6 +131,52 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
 
     if app.config.get("REDIS_URL") and app.config["RATELIMIT_STORAGE_URI"] == "memory://":
         app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]
+
+    _security_settings(app)
+
+
+def _flag(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in {"1", "true", "yes", "on"}
+    return bool(value)
+
+
+def _security_settings(app: Flask) -> None:
+    """PUBLIC_BASE_URL, TRUSTED_HOSTS, secure cookies, the proxy count (see DefaultConfig)."""
+    base = str(app.config.get("PUBLIC_BASE_URL") or "").strip().rstrip("/")
+    if base:
+        parts = urlsplit(base)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ConfigurationError(
+                f"PUBLIC_BASE_URL must be an http(s) address such as "
+                f"https://reading.binhe.example, not {base!r}"
+            )
+    elif not app.debug and not app.testing:
+        raise ConfigurationError(
+            "PUBLIC_BASE_URL is not set. Links in notices, feeds, QR codes and posters are "
+            "built from it (never from the request's Host header): set it to the site's "
+            "public address, e.g. PUBLIC_BASE_URL=https://reading.binhe.example "
+            "(environment or instance/config.py)."
+        )
+    app.config["PUBLIC_BASE_URL"] = base
+
+    hosts = app.config.get("TRUSTED_HOSTS")
+    if isinstance(hosts, str):
+        hosts = [h.strip() for h in hosts.split(",") if h.strip()]
+    if not hosts and base:
+        # The public host, and this machine's own names (a front proxy's health check, a
+        # local test): links never come from the Host header anyway (links.py).
+        hosts = [
+            urlsplit(base).hostname,
+            *(h for h in LOOPBACK_HOSTS if h != urlsplit(base).hostname),
+        ]
+    app.config["TRUSTED_HOSTS"] = hosts or None
+
+    https = base.startswith("https://")
+    for key in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"):
+        value = app.config.get(key)
+        app.config[key] = https if value is None or value == "" else _flag(value)
+    app.config["PROXY_FIX_COUNT"] = int(app.config.get("PROXY_FIX_COUNT") or 0)
 
 
 def _instance_secret_key(instance: Path) -> str:

@@ -14,8 +14,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+from flask import g, has_request_context, request
 from sqlalchemy import DateTime, Engine, event, select
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
 
@@ -66,8 +67,32 @@ def configure_engine(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _sqlite_begin(conn: Any) -> None:
-        immediate = conn.get_execution_options().get(_IMMEDIATE, False)
+        immediate = conn.get_execution_options().get(_IMMEDIATE, False) or _may_write()
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _may_write() -> bool:
+    """SQLite: a transaction that may write takes the write lock when it begins.
+
+    A deferred transaction that read before another one committed cannot write
+    any more (SQLITE_BUSY at once, without waiting), so a staff edit during a
+    burst of sign-ups would fail. Transactions of POST (and other unsafe)
+    requests wait for the lock instead, as sign-ups do through
+    :func:`begin_write`; GET requests read without it (and the command line
+    asks for it through :func:`begin_write` where it writes).
+    """
+    if not has_request_context() or g.get(_READ_ONLY):
+        return False
+    return request.method not in ("GET", "HEAD", "OPTIONS")
+
+
+_READ_ONLY = "readingroom_read_only"
+
+
+def read_only_from_now() -> None:
+    """The rest of this request only reads (an error page): no write lock on SQLite."""
+    if has_request_context():
+        setattr(g, _READ_ONLY, True)
 
 
 def engine_options(uri: str) -> dict[str, Any]:
@@ -148,6 +173,29 @@ def is_busy_error(exc: BaseException) -> bool:
         message = str(orig).lower()
         return "database is locked" in message or "database is busy" in message
     return False
+
+
+# connection exceptions (08xxx), the server shutting down or terminating the backend
+_UNAVAILABLE_PGCODES = {"57P01", "57P02", "57P03"}
+
+
+def is_unavailable_error(exc: BaseException) -> bool:
+    """True when the database connection was lost or refused (try again shortly)."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    orig = exc.orig
+    pgcode = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None) or ""
+    return pgcode.startswith("08") or pgcode in _UNAVAILABLE_PGCODES
+
+
+def is_foreign_key_error(exc: BaseException) -> bool:
+    """True when a row this write refers to is gone (deleted in the meantime)."""
+    if not isinstance(exc, IntegrityError):
+        return False
+    pgcode = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    return pgcode == "23503" or "foreign key constraint failed" in str(exc.orig).lower()
 
 
 def render_migration_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:

@@ -1,20 +1,29 @@
 """Error pages: a clear, translated page for every error; never a stack trace.
 
 Database "busy" errors (lock timeout, serialization failure, SQLite locked)
-become 503 "busy, please try again" with everything rolled back.
+and a lost database connection become 503 "busy, please try again" with a
+``Retry-After`` and everything rolled back. Input the database cannot take (a
+NUL byte, a number out of range) is a 400, and a write that refers to a row
+deleted at the same instant (a family deleting its account) a 409: never a 500.
 """
 
 from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, Response, abort, jsonify, render_template, request
+from flask.globals import request_ctx
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DataError, DBAPIError, PendingRollbackError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from .database import is_busy_error
+from .database import (
+    is_busy_error,
+    is_foreign_key_error,
+    is_unavailable_error,
+    read_only_from_now,
+)
 from .domain import DomainError
 from .extensions import db
 
@@ -43,6 +52,9 @@ def _wants_json() -> bool:
 
 def render_error(code: int, detail: str | None = None):
     title, text = _messages(code)
+    if request_ctx.url_adapter is None:
+        # No URLs can be built (e.g. a Host outside TRUSTED_HOSTS): a plain answer.
+        return Response(f"{code} {title}\n{detail or text}\n", code, mimetype="text/plain")
     if _wants_json():
         return jsonify(error={"code": code, "title": title, "message": detail or text}), code
     return render_template("errors/error.html", code=code, title=title, text=detail or text), code
@@ -68,23 +80,65 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError):
         """A rule refused what no view expected to be refused (e.g. a race): nothing saved."""
-        db.session.rollback()
+        _rollback()
         return render_error(409, exc.message)
 
     @app.errorhandler(DBAPIError)
     def database_error(exc: DBAPIError):
-        db.session.rollback()
-        if is_busy_error(exc):
-            log.warning("database busy: %s", exc.orig)
-            body, code = render_error(503)
-            return body, code, {"Retry-After": "2"}
+        _rollback()
+        if is_busy_error(exc) or is_unavailable_error(exc):
+            log.warning("database busy or unavailable: %s", exc.orig)
+            return _busy()
+        if isinstance(exc, DataError):
+            log.info("input the database refuses: %s", exc.orig)
+            return render_error(400)
+        if is_foreign_key_error(exc):
+            log.info("refers to a row deleted meanwhile: %s", exc.orig)
+            return render_error(409)
         log.exception("database error")
         return render_error(500)
+
+    @app.errorhandler(PendingRollbackError)
+    def pending_rollback(exc: PendingRollbackError):
+        """A connection lost during a flush leaves the session waiting for a rollback."""
+        _rollback()
+        log.warning("database transaction lost: %s", exc)
+        return _busy()
+
+    @app.errorhandler(OverflowError)
+    def overflow(exc: OverflowError):
+        """SQLite's driver refuses integers beyond 64 bits before the database sees them."""
+        _rollback()
+        return render_error(400)
 
     @app.errorhandler(InternalServerError)
     def internal_error(exc: InternalServerError):
         original = getattr(exc, "original_exception", None)
         if isinstance(original, DBAPIError):
             return database_error(original)
-        db.session.rollback()
+        _rollback()
         return render_error(500)
+
+    @app.before_request
+    def refuse_nul_bytes():
+        """No address has a NUL byte in it (PostgreSQL cannot even compare one). Query
+        strings are each view's to check (the API names the parameter); a NUL that still
+        reaches the database is a 400 (DataError above)."""
+        if "\x00" in request.path:
+            abort(404)
+
+
+def _busy():
+    body, code = render_error(503)
+    return body, code, {"Retry-After": "2"}
+
+
+def _rollback() -> None:
+    """Roll back what the request did; a connection already lost is discarded quietly.
+    What the error page still reads needs no write lock."""
+    read_only_from_now()
+    try:
+        db.session.rollback()
+    except Exception:  # the connection is gone: the pool replaces it
+        log.warning("rollback failed", exc_info=True)
+        db.session.close()

@@ -1,13 +1,71 @@
-"""Form pieces shared by the domains."""
+"""Form pieces shared by the domains.
+
+Every form of the app derives from :class:`Form` (a test checks it), which
+refuses what no field should take: a NUL byte in any text (PostgreSQL refuses
+to store one, SQLite would keep it; both must answer the same, with a message
+by the field). Whole numbers go through :class:`WholeNumberField`, which keeps
+a number of any length within the range the database and WTForms' validators
+can handle.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from flask import has_request_context, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, SelectField, SelectMultipleField, ValidationError, widgets
+from werkzeug.datastructures import MultiDict
+from wtforms import (
+    BooleanField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    ValidationError,
+    widgets,
+)
+from wtforms.csrf.core import CSRFTokenField
 from wtforms.validators import Regexp
+
+#: The largest whole number a form takes (the database's ``integer``).
+MAX_WHOLE_NUMBER = 2**31 - 1
+
+NUL_MESSAGE = _l("This text contains a character that cannot be saved (NUL). Remove it.")
+
+
+class Form(FlaskForm):
+    """The base of every form: what :class:`FlaskForm` does, no NUL bytes anywhere, and a
+    field missing from a POST is taken as sent empty (as a browser sends an empty input),
+    never as the object's or the default's value: a partly posted form gets the fields'
+    own messages, and no check compares a typed value with one the form never received.
+    A form whose buttons post only some of its fields on purpose sets
+    ``absent_fields_are_empty = False``."""
+
+    absent_fields_are_empty = True
+
+    def process(
+        self, formdata: Any = None, obj: Any = None, data: Any = None, **kwargs: Any
+    ) -> None:
+        super().process(formdata, obj, data=data, **kwargs)
+        if not (self.absent_fields_are_empty and has_request_context()):
+            return
+        if request.method != "POST":
+            return
+        for field in self:
+            if field.raw_data == [] and not isinstance(field, _ABSENT_MEANS_EMPTY):
+                field.process(MultiDict({field.name: ""}))
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = super().validate(extra_validators)
+        for field in self:
+            if any(isinstance(raw, str) and "\x00" in raw for raw in field.raw_data or ()):
+                field.errors = [str(NUL_MESSAGE)]
+                valid = False
+        return valid
+
+
+#: Fields for which a browser sends nothing at all when nothing is chosen.
+_ABSENT_MEANS_EMPTY = (BooleanField, SelectMultipleField, CSRFTokenField)
 
 #: The message for an id that is not among a field's choices (unknown, or not the user's).
 CHOOSE_FROM_LIST = _l("Choose one of the options in the list.")
@@ -43,9 +101,10 @@ def _int_or_none(value: Any) -> int | None:
     if value in (None, ""):
         return None
     try:
-        return int(value)
+        number = int(value)
     except (TypeError, ValueError):
         return None
+    return number if abs(number) <= MAX_WHOLE_NUMBER else None
 
 
 class CheckboxesField(SelectMultipleField):
@@ -81,7 +140,13 @@ class PlausibleDate:
 
 
 class WholeNumberField(IntegerField):
-    """An integer input with our own translated message for text that is not a number."""
+    """An integer input with our own translated message for text that is not a number.
+
+    A number beyond the database's range (say 400 digits) is kept as the nearest
+    out-of-range value the validators can compare (WTForms' ``NumberRange``
+    converts to float and overflows on huge ints), so the field's own range
+    message is shown; a field without a range gets :data:`MAX_WHOLE_NUMBER`'s.
+    """
 
     def process_formdata(self, valuelist: list[Any]) -> None:
         if not valuelist:
@@ -90,12 +155,24 @@ class WholeNumberField(IntegerField):
         if raw == "":
             self.data = None
             return
-        try:
-            self.data = int(raw)
-        except ValueError:
-            self.data = None
-            raise ValueError(str(_l("Enter a whole number, e.g. 12."))) from None
+        if raw.lstrip("+-").isascii() and raw.lstrip("+-").isdigit() and len(raw) > 20:
+            number = (MAX_WHOLE_NUMBER + 1) * (-1 if raw.startswith("-") else 1)
+        else:
+            try:
+                number = int(raw)
+            except ValueError:
+                self.data = None
+                raise ValueError(str(_l("Enter a whole number, e.g. 12."))) from None
+        if abs(number) > MAX_WHOLE_NUMBER:
+            number = (MAX_WHOLE_NUMBER + 1) * (-1 if number < 0 else 1)
+        self.data = number
+
+    def post_validate(self, form: Any, validation_stopped: bool) -> None:
+        if not self.errors and self.data is not None and abs(self.data) > MAX_WHOLE_NUMBER:
+            self.errors.append(
+                str(_l("Enter a number between %(min)d and %(max)d.", min=0, max=MAX_WHOLE_NUMBER))
+            )
 
 
-class ActionForm(FlaskForm):
+class ActionForm(Form):
     """A POST-only action: CSRF token, nothing else."""

@@ -51,6 +51,7 @@ def base_config(database_uri: str) -> dict[str, object]:
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
         "SERVER_NAME": "readingroom.test",
+        "PUBLIC_BASE_URL": "http://readingroom.test",
     }
 
 
@@ -60,6 +61,12 @@ pytest_plugins = [
     "tests.fixtures_tasklists",
     "tests.fixtures_reports",
 ]
+
+
+@pytest.fixture(autouse=True)
+def _public_base_url(monkeypatch) -> None:
+    """``create_app()`` without a test config (production mode) needs PUBLIC_BASE_URL."""
+    monkeypatch.setenv("PUBLIC_BASE_URL", os.environ.get("PUBLIC_BASE_URL", "http://localhost"))
 
 
 @pytest.fixture

@@ -61,6 +61,8 @@ def gunicorn(
     import requests
 
     port = free_port()
+    # Links (and the trusted Host) follow the address this server answers on.
+    config = {**config, "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}"}
     args = [str(GUNICORN), "--workers", str(workers), "--threads", str(threads)]
     args += ["--bind", f"127.0.0.1:{port}", "--timeout", "60"]
     if hook is not None:

@@ -123,7 +123,8 @@ def limited_app(tmp_path, **config):
     settings.update(
         {
             "RATELIMIT_ENABLED": True,
-            "HOUSEHOLD_LOGIN_LIMIT_PER_ACCOUNT": "3 per minute",
+            "HOUSEHOLD_LOGIN_LIMIT_PER_ACCOUNT_AND_ADDRESS": "3 per minute",
+            "HOUSEHOLD_LOGIN_LIMIT_PER_ACCOUNT": "6 per minute",
             "HOUSEHOLD_LOGIN_LIMIT_PER_ADDRESS": "5 per minute",
         }
     )
@@ -160,16 +161,41 @@ def _household(app, mobile="13812345678"):
         db.session.commit()
 
 
-def test_failed_logins_are_limited_per_account_from_any_address(tmp_path):
+def test_failed_logins_are_limited_per_account_and_address(tmp_path):
     app = limited_app(tmp_path)
     _household(app)
-    for i in range(3):
-        assert attempt(app, "13812345678", address=f"10.0.1.{i}").status_code == 200
-    # the fourth try is refused, even with the right password and from elsewhere
-    blocked = attempt(app, "13812345678", PASSWORD, address="10.0.2.1")
-    assert blocked.status_code == 429
-    # other accounts are not affected
-    assert attempt(app, "13900000000", address="10.0.2.2").status_code == 200
+    for _ in range(3):
+        assert attempt(app, "13812345678", address="10.0.1.1").status_code == 200
+    # the fourth try from that address is refused, even with the right password
+    assert attempt(app, "13812345678", PASSWORD, address="10.0.1.1").status_code == 429
+    # other accounts from that address, and this account from elsewhere, are not affected
+    assert attempt(app, "13900000000", address="10.0.1.1").status_code == 200
+    assert attempt(app, "13812345678", PASSWORD, address="10.0.2.1").status_code == 302
+
+
+def test_hammering_a_number_from_many_addresses_cannot_lock_its_owner_out(tmp_path):
+    app = limited_app(tmp_path)
+    _household(app)
+    for i in range(5):
+        for _ in range(3):
+            attempt(app, "13812345678", address=f"10.0.7.{i}")
+    # the account-wide ceiling (6) stops an address once it failed at this number ...
+    assert attempt(app, "13812345678", address="10.0.7.9").status_code == 200
+    assert attempt(app, "13812345678", address="10.0.7.9").status_code == 429
+    # ... but the owner, from an address with no failures, still logs in
+    assert attempt(app, "13812345678", PASSWORD, address="192.168.1.20").status_code == 302
+
+
+def test_many_failed_logins_are_told_to_the_household(tmp_path):
+    from readingroom.notices.models import Notice, NoticeKind
+
+    app = limited_app(tmp_path, HOUSEHOLD_LOGIN_ALERT_AFTER=3)
+    _household(app)
+    for i in range(8):
+        attempt(app, "13812345678", address=f"10.0.8.{i}")
+    with app.app_context():
+        kinds = db.session.scalars(select(Notice.kind)).all()
+    assert kinds == [NoticeKind.LOGIN_FAILURES]  # told once, not at every failure
 
 
 def test_successful_logins_do_not_use_up_the_account_limit(tmp_path):
@@ -203,13 +229,13 @@ def test_with_redis_the_limit_holds_across_processes(tmp_path):
     config = {"RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/15", "RATELIMIT_KEY_PREFIX": prefix}
     first = limited_app(tmp_path, **config)
     _household(first)
-    for i in range(3):
-        assert attempt(first, "13812345678", address=f"10.0.5.{i}").status_code == 200
+    for _ in range(3):
+        assert attempt(first, "13812345678", address="10.0.5.1").status_code == 200
     second = limited_app(tmp_path, **config)
-    assert attempt(second, "13812345678", PASSWORD, address="10.0.6.1").status_code == 429
+    assert attempt(second, "13812345678", PASSWORD, address="10.0.5.1").status_code == 429
     # for contrast: in-memory counters start from zero in every process
     third = limited_app(tmp_path, RATELIMIT_STORAGE_URI="memory://")
-    assert attempt(third, "13812345678", PASSWORD, address="10.0.6.2").status_code == 302
+    assert attempt(third, "13812345678", PASSWORD, address="10.0.5.1").status_code == 302
     import redis
 
     client = redis.Redis.from_url("redis://127.0.0.1:6379/15")

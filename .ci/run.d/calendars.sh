@@ -23,12 +23,14 @@ cleanup() {
 trap cleanup EXIT
 
 export DATABASE_URL="sqlite:///$work/demo.sqlite3"
+export PUBLIC_BASE_URL="http://127.0.0.1"  # production mode needs it; the port follows
 export SECRET_KEY="ci-calendars"
 "$VENV/bin/flask" --app readingroom init-db >"$work/seed.log" 2>&1
 "$VENV/bin/flask" --app readingroom seed-demo >>"$work/seed.log" 2>&1
 
 port=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 base="http://127.0.0.1:$port"
+export PUBLIC_BASE_URL="$base"
 "$VENV/bin/gunicorn" -w 2 -b "127.0.0.1:$port" "readingroom:create_app()" >"$work/server.log" 2>&1 &
 server=$!
 

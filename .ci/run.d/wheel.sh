@@ -70,12 +70,14 @@ mkdir -p "$work/data" "$work/venv/var/readingroom-instance"
 [ "${#as_app[@]}" -eq 0 ] || chown nobody "$work/data" "$work/venv/var/readingroom-instance"
 
 export DATABASE_URL="sqlite:///$work/data/app.sqlite3"
+export PUBLIC_BASE_URL="http://127.0.0.1"  # production mode needs it; the port follows
 export SECRET_KEY="ci-wheel"
 "${as_app[@]}" "$work/venv/bin/flask" --app readingroom db upgrade >"$work/upgrade.log" 2>&1 \
   || { cat "$work/upgrade.log"; fail "flask db upgrade failed"; }
 
 port=$("$work/venv/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 base="http://127.0.0.1:$port"
+export PUBLIC_BASE_URL="$base"
 "${as_app[@]}" "$work/venv/bin/gunicorn" -w 2 -b "127.0.0.1:$port" "readingroom:create_app()" >"$work/server.log" 2>&1 &
 server=$!
 

@@ -1,5 +1,4 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     HiddenField,
@@ -11,10 +10,10 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
-from ..formutil import IdCheckboxesField
+from ..formutil import Form, IdCheckboxesField
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     login = StringField(
         _l("Login name"), validators=[DataRequired(_l("Enter your login name.")), Length(max=64)]
     )
@@ -24,7 +23,7 @@ class LoginForm(FlaskForm):
     next = HiddenField()
 
 
-class StaffUserForm(FlaskForm):
+class StaffUserForm(Form):
     """The administrator's form for a staff account."""
 
     login = StringField(

@@ -12,9 +12,10 @@ from typing import Any
 
 from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_login import login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 
+from ..extensions import db
 from ..security import safe_next_url
 from .passwords import authenticate
 
@@ -45,6 +46,10 @@ def login_page(
 
 
 def logout_to(endpoint: str) -> Any:
+    """Log out here and everywhere else: the session token changes (auth/sessions.py)."""
+    if current_user.is_authenticated:
+        current_user.end_sessions()
+        db.session.commit()
     logout_user()
     flash(_("You have logged out."), "info")
     return redirect(url_for(endpoint))

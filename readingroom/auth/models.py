@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..extensions import db
 from ..models_base import TimestampMixin, str_enum
 from .passwords import PasswordMixin
+from .sessions import SessionTokenMixin
 
 if TYPE_CHECKING:
     from ..places.models import Community
@@ -30,7 +31,7 @@ staff_community = Table(
 )
 
 
-class StaffUser(PasswordMixin, UserMixin, TimestampMixin, db.Model):
+class StaffUser(SessionTokenMixin, PasswordMixin, UserMixin, TimestampMixin, db.Model):
     __tablename__ = "staff_user"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -44,9 +45,9 @@ class StaffUser(PasswordMixin, UserMixin, TimestampMixin, db.Model):
         secondary=staff_community, order_by="Community.id"
     )
 
-    # Flask-Login: ids are prefixed so that staff and households never collide.
-    def get_id(self) -> str:
-        return f"staff:{self.id}"
+    # Flask-Login: ids are prefixed so that staff and households never collide, and carry
+    # the session token (auth/sessions.py).
+    login_kind = "staff"
 
     @property
     def is_active(self) -> bool:

@@ -58,6 +58,7 @@ def update_staff(
     user.communities = list(communities) if role is Role.STAFF else []
     if password:
         user.set_password(password)
+    user.end_sessions()  # an edited (or disabled) account logs in again everywhere
     db.session.flush()
     return user
 

@@ -29,7 +29,11 @@ class PasswordMixin:
     password_hash: str
 
     def set_password(self, password: str) -> None:
+        """A new password also ends every session of the account (if it keeps sessions)."""
         self.password_hash = generate_password_hash(password)
+        end_sessions = getattr(self, "end_sessions", None)
+        if end_sessions is not None and getattr(self, "id", None) is not None:
+            end_sessions()
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

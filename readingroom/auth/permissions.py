@@ -36,6 +36,12 @@ def can_manage(user: Any, community_id: int) -> bool:
     return ids is None or community_id in ids
 
 
+def may_manage(community_id: int) -> bool:
+    """Templates: whether the logged-in staff member manages this community (e.g. a
+    household's home community: showing its number, a reset link)."""
+    return can_manage(current_user, community_id)
+
+
 def require_community(community_id: int) -> None:
     """403 unless the current staff user manages this community."""
     if not can_manage(current_user, community_id):

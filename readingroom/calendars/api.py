@@ -11,9 +11,10 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, request, url_for
+from flask import Blueprint, Response, request
 from flask_babel import gettext as _
 
+from ..links import external_url
 from ..registrations.occupancy import Occupancy, occupancy, seats_left
 from ..schedule.models import ReadingSession
 from ..timeutil import beijing_today, to_beijing
@@ -84,8 +85,8 @@ def session_json(s: ReadingSession, seats: Occupancy) -> dict[str, Any]:
         "seats_taken": seats.seats_taken,
         "waitlist_count": seats.waitlist_count,
         "seats_left": seats_left(s.capacity, seats.seats_taken),
-        "url": url_for("calendars.session_page", session_id=s.id, _external=True),
-        "ics_url": url_for("feeds.session_ics", session_id=s.id, _external=True),
+        "url": external_url("calendars.session_page", session_id=s.id),
+        "ics_url": external_url("feeds.session_ics", session_id=s.id),
     }
 
 

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
+from typing import Any
 
 from flask import Blueprint, Response, abort, request, url_for
 from werkzeug.datastructures import MultiDict
 from werkzeug.http import is_resource_modified
 
 from ..families.operations import household_by_feed_token
+from ..links import external_url, public_base_url
 from ..schedule.models import ReadingSession
 from ..timeutil import beijing_today
 from .cache import LRUCache, digest
@@ -98,8 +100,8 @@ def event_chunk(reading_session: ReadingSession, base: str) -> bytes:
 
 
 def base_url() -> str:
-    """Scheme and host of this request, for links back into the site (no trailing slash)."""
-    return request.host_url.rstrip("/")
+    """Scheme and host of the site, for links back into it (no trailing slash)."""
+    return public_base_url()
 
 
 def feed_url(scope: Scope, *, external: bool = True) -> str:
@@ -107,8 +109,12 @@ def feed_url(scope: Scope, *, external: bool = True) -> str:
     params = scope.params(with_seats=False)
     if len(params) == 1 and "age" not in params:
         ((kind, slug),) = params.items()
-        return url_for(f"feeds.{kind}_feed", slug=slug, _external=external)
-    return url_for("feeds.all_feed", _external=external, **params)
+        return _link(f"feeds.{kind}_feed", external, slug=slug)
+    return _link("feeds.all_feed", external, **params)
+
+
+def _link(endpoint: str, external: bool, **values: Any) -> str:
+    return external_url(endpoint, **values) if external else url_for(endpoint, **values)
 
 
 def feed_name(scope: Scope) -> str:
@@ -150,7 +156,7 @@ def _feed_response(scope: Scope) -> Response:
         return ics_response(b"", last_modified=state.last_modified, etag=etag)  # 304
     body = body_cache.get(etag)
     if body is None:
-        page_url = url_for("calendars.index", _external=True, **scope.params(with_seats=False))
+        page_url = external_url("calendars.index", **scope.params(with_seats=False))
         sessions = sessions_between(scope, feed_window_start(today), None)
         chunks = [event_chunk(s, base) for s in sessions]
         body = assemble_calendar(

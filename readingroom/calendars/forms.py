@@ -6,12 +6,11 @@ from datetime import date
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, ValidationError
 from wtforms.validators import NumberRange, Optional
 from wtforms.widgets import MonthInput
 
-from ..formutil import WholeNumberField
+from ..formutil import Form, WholeNumberField
 from ..i18n import localized
 from ..places.models import Community, Room
 from ..schedule.models import Program
@@ -35,7 +34,7 @@ class SlugSelectField(SelectField):
             raise ValidationError(str(_l("This choice does not exist (any more); showing all.")))
 
 
-class FilterForm(FlaskForm):
+class FilterForm(Form):
     class Meta:
         csrf = False
 
@@ -97,7 +96,7 @@ def _this_month_if_empty(value: str | None) -> str:
     return value or beijing_today().strftime("%Y-%m")
 
 
-class PosterForm(FlaskForm):
+class PosterForm(Form):
     """Which community's month the poster shows (a GET form: the choice lives in the URL)."""
 
     class Meta:

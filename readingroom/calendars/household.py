@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Response, request
+from flask import Response
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..extensions import db
 from ..families.models import Household
+from ..links import public_base_url
 from ..registrations.models import LIVE_STATUSES, Registration, RegistrationStatus
 from ..schedule.models import ReadingSession
 from ..timeutil import beijing_today
@@ -23,7 +24,7 @@ def household_calendar(household: Household) -> Response:
         .where(Registration.household_id == household.id, ReadingSession.ends_at >= since)
         .order_by(ReadingSession.starts_at, Registration.id)
     ).all()
-    base_url = request.host_url.rstrip("/")
+    base_url = public_base_url()
     events = []
     stamps = [household.created_at]
     for registration, reading_session in rows:

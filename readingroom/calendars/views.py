@@ -18,7 +18,7 @@ from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..i18n import current_language, localized
-from ..links import webcal_url
+from ..links import external_url, public_base_url, webcal_url
 from ..places.models import Community, Room
 from ..qr import qr_svg
 from ..registrations.panel import panel_for
@@ -125,7 +125,7 @@ class Subscription:
 def subscription(scope: Scope) -> Subscription:
     https = feed_url(scope)
     webcal = webcal_url(https)
-    help_url = url_for("calendars.subscribe", _external=True, **scope.params(with_seats=False))
+    help_url = external_url("calendars.subscribe", **scope.params(with_seats=False))
     google = "https://calendar.google.com/calendar/r?cid=" + quote(webcal, safe="")
     path = feed_url(scope, external=False)
     return Subscription(https=https, path=path, webcal=webcal, google=google, help_url=help_url)
@@ -172,7 +172,7 @@ def index():
     today, now = beijing_today(), utcnow()
     state = feed_state(today)
     query = sorted(request.args.items(multi=True))
-    key = digest(PAGE_FORMAT, current_language(), request.host_url, query, today, state)
+    key = digest(PAGE_FORMAT, current_language(), public_base_url(), query, today, state)
     plan = _plans.get(key)
     if plan is not None:
         html = _pages.get(_page_key(key, plan, now))
@@ -302,7 +302,7 @@ def poster():
     sessions = sessions_between(
         Scope(community=community), *beijing_range(month, add_months(month, 1) - timedelta(days=1))
     )
-    page_url = url_for("calendars.index", community=community.slug, _external=True)
+    page_url = external_url("calendars.index", community=community.slug)
     programs = {s.program_id: s.program for s in sessions}
     rooms = {s.room_id: s.room for s in sessions}
     return render_template(

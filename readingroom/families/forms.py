@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import (
     DataRequired,
@@ -14,7 +13,7 @@ from wtforms.validators import (
 )
 
 from ..auth.passwords import MAX_LENGTH, password_problem
-from ..formutil import IdSelectField, WholeNumberField
+from ..formutil import Form, IdSelectField, WholeNumberField
 from ..timeutil import age_on, beijing_today
 from .models import AdultRole
 from .operations import household_by_mobile
@@ -82,7 +81,7 @@ class NewPasswordMixin:
         return True
 
 
-class RegisterForm(NewPasswordMixin, FlaskForm):
+class RegisterForm(NewPasswordMixin, Form):
     guardian_name = StringField(
         _l("Your name"),
         description=_l("How the staff address you, e.g. 王女士."),
@@ -114,7 +113,7 @@ class RegisterForm(NewPasswordMixin, FlaskForm):
         return ok
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     mobile = mobile_field()
     password = PasswordField(
         _l("Password"),
@@ -127,17 +126,17 @@ class LoginForm(FlaskForm):
     next = HiddenField()
 
 
-class ResetPasswordForm(NewPasswordMixin, FlaskForm):
+class ResetPasswordForm(NewPasswordMixin, Form):
     """Checked with :meth:`check_new_password` once the account's number is known."""
 
 
-class ConsentForm(FlaskForm):
+class ConsentForm(Form):
     consent = BooleanField(
         CONSENT_LABEL, validators=[InputRequired(_l("Tick the box to agree, or go back."))]
     )
 
 
-class _MemberFields(FlaskForm):
+class _MemberFields(Form):
     given_name = StringField(
         _l("Given name"),
         description=_l("A given name or nickname is enough, e.g. 小明."),

@@ -15,6 +15,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..auth.passwords import PasswordMixin
+from ..auth.sessions import SessionTokenMixin
 from ..database import UTCDateTime
 from ..extensions import db
 from ..models_base import TimestampMixin, str_enum
@@ -37,7 +38,7 @@ class AdultRole(enum.Enum):
     OTHER = "other"
 
 
-class Household(PasswordMixin, TimestampMixin, db.Model):
+class Household(SessionTokenMixin, PasswordMixin, TimestampMixin, db.Model):
     """A family account: one guardian's login, one mobile number, the members."""
 
     __tablename__ = "household"
@@ -63,9 +64,8 @@ class Household(PasswordMixin, TimestampMixin, db.Model):
         viewonly=True,
     )
 
-    # Flask-Login
-    def get_id(self) -> str:
-        return f"household:{self.id}"
+    # Flask-Login (the id carries the session token: auth/sessions.py)
+    login_kind = "household"
 
     @property
     def is_authenticated(self) -> bool:

@@ -20,6 +20,11 @@ member_removing = _signals.signal("member-removing")
 family_home = _signals.signal("family-home")
 
 
+#: sender: the Household whose number saw many failed logins lately (families/ratelimit.py);
+#: the notices domain tells the family.
+many_failed_logins = _signals.signal("many-failed-logins")
+
+
 def home_extras(household: Any) -> dict[str, Any]:
     """What the higher domains add to the family's home page."""
     extras: dict[str, Any] = {}

@@ -25,13 +25,17 @@ from . import operations as accounts
 from .forms import AdultForm, ChildForm, ConsentForm, LoginForm, RegisterForm, ResetPasswordForm
 from .models import AdultRole, Member, MemberKind
 from .ratelimit import (
+    account_address_key,
     account_key,
+    address_is_clean,
     address_key,
     failed_login,
     login_limit_account,
+    login_limit_account_address,
     login_limit_address,
+    note_failed_login,
 )
-from .signals import home_extras
+from .signals import home_extras, many_failed_logins
 
 bp = Blueprint("families", __name__)
 
@@ -90,22 +94,37 @@ def register():
     login_limit_address, methods=["POST"], key_func=address_key, scope="family-login-address"
 )
 @limiter.limit(
+    login_limit_account_address,
+    methods=["POST"],
+    key_func=account_address_key,
+    deduct_when=failed_login,
+    scope="family-login-account-address",
+)
+@limiter.limit(
     login_limit_account,
     methods=["POST"],
     key_func=account_key,
     deduct_when=failed_login,
+    exempt_when=address_is_clean,
     scope="family-login-account",
 )
 def login():
     if getattr(current_user, "is_household", False):
         return redirect(url_for("families.home"))
-    return login_page(
-        LoginForm(next=request.args.get("next", "")),
+    form = LoginForm(next=request.args.get("next", ""))
+    response = login_page(
+        form,
         lambda form: accounts.household_by_mobile(form.mobile.data),
         wrong=_("Mobile number or password is wrong."),
         template="families/login.html",
         home="families.home",
     )
+    if form.is_submitted() and form.password.errors and note_failed_login():
+        household = accounts.household_by_mobile(form.mobile.data or "")
+        if household is not None:
+            many_failed_logins.send(household)
+            db.session.commit()
+    return response
 
 
 @bp.post("/family/logout")

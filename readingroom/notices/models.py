@@ -35,6 +35,8 @@ class NoticeKind(enum.Enum):
     # A whole course at once (one notice, not one per session); detail: "confirmed:waiting".
     COURSE_SIGNED_UP = "course_signed_up"
     COURSE_CANCELLED = "course_cancelled"
+    LOGIN_FAILURES = "login_failures"  # many failed logins at the family's number
+    RESET_LINK_ISSUED = "reset_link_issued"  # staff issued a password-reset link
 
 
 class Notice(db.Model):

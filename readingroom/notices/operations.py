@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import TYPE_CHECKING, Any, Protocol
 
-from flask import Flask, Response, current_app, g, has_request_context, request, url_for
+from flask import Flask, Response, current_app, g, has_request_context
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
@@ -31,8 +31,9 @@ from ..database import begin_write
 from ..extensions import db
 from ..families.phones import mask_mobile
 from ..i18n import localized
-from ..links import cancel_url
+from ..links import cancel_url, external_url, public_base_url
 from ..schedule.models import ReadingSession
+from ..security import redact_tokens
 from ..timeutil import format_span, utcnow
 from .models import Notice, NoticeKind, OutboxMessage, OutboxStatus
 
@@ -130,6 +131,17 @@ def notice_text(notice: Notice) -> str:
         )
     if kind in (NoticeKind.COURSE_SIGNED_UP, NoticeKind.COURSE_CANCELLED):
         return _course_text(notice, about)
+    if kind is NoticeKind.LOGIN_FAILURES:
+        return _(
+            "Someone tried many times to log in to your family account with a wrong password. "
+            "Your password still works. If you have forgotten it, ask the staff for a reset link."
+        )
+    if kind is NoticeKind.RESET_LINK_ISSUED:
+        return _(
+            "The staff (%(staff)s) issued a link to set a new password for your family account. "
+            "If you did not ask for it, tell the staff.",
+            staff=notice.detail or "—",
+        )
     raise ValueError(kind)
 
 
@@ -179,7 +191,10 @@ class LogSender:
 
     def send(self, message: OutgoingMessage) -> None:
         log.info(
-            "notice %s to %s: %s", message.notice_id, mask_mobile(message.mobile), message.body
+            "notice %s to %s: %s",
+            message.notice_id,
+            mask_mobile(message.mobile),
+            redact_tokens(message.body),  # the cancellation link's token stays out of logs
         )
 
 
@@ -238,9 +253,7 @@ def compose(notice: Notice) -> OutgoingMessage:
         url = cancel_url(registration)
         if url is not None:
             lines.append(_("To cancel: %(url)s", url=url))
-    lines.append(
-        _("My sessions: %(url)s", url=url_for("registrations.my_sessions", _external=True))
-    )
+    lines.append(_("My sessions: %(url)s", url=external_url("registrations.my_sessions")))
     return OutgoingMessage(
         notice_id=notice.id,
         mobile=notice.household.mobile,
@@ -331,7 +344,7 @@ def deliver_after_response(response: Response) -> Response:
         and response.status_code < 400
     ):
         app = current_app._get_current_object()  # type: ignore[attr-defined]
-        base_url = app.config.get("PUBLIC_BASE_URL") or request.host_url
+        base_url = public_base_url()
         response.call_on_close(lambda: _deliver_quietly(app, base_url))
     return response
 
@@ -360,7 +373,12 @@ def on_family_home(household: Any, **_: Any) -> dict[str, Any]:
     return {"unread": unread_count(household.id)}
 
 
+def on_many_failed_logins(household: Any, **_: Any) -> None:
+    notify(household.id, NoticeKind.LOGIN_FAILURES)
+
+
 def connect() -> None:
-    from ..families.signals import family_home
+    from ..families.signals import family_home, many_failed_logins
 
     family_home.connect(on_family_home)
+    many_failed_logins.connect(on_many_failed_logins)

@@ -2,16 +2,15 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
-from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField, ValidationError
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from ..formutil import SLUG, IdSelectField, WholeNumberField
+from ..formutil import SLUG, Form, IdSelectField, WholeNumberField
 from ..timeutil import weekday_name
 from .operations import HoursError, parse_hours, slug_taken
 
 
-class RoomForm(FlaskForm):
+class RoomForm(Form):
     community = IdSelectField(_l("Community"))
     name = StringField(
         _l("Name"), validators=[DataRequired(_l("Enter the room's name.")), Length(max=80)]

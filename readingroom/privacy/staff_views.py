@@ -13,15 +13,19 @@ from flask_login import current_user
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
-from ..auth.permissions import community_ids_of, require_community, staff_required
+from ..auth.permissions import can_manage, community_ids_of, require_community, staff_required
 from ..extensions import db
 from ..families.models import Household
 from ..families.operations import create_reset_link
 from ..formutil import ActionForm
+from ..links import external_url
+from ..notices.models import NoticeKind
+from ..notices.operations import notify
 from ..qr import qr_svg
 from ..registrations.models import Registration
 from ..registrations.queries import household_blocked_until
 from ..schedule.models import ReadingSession
+from ..security import database_id
 from . import operations as ops
 from .forms import HouseholdSearchForm
 from .models import PhoneReveal
@@ -45,6 +49,17 @@ def _household(household_id: int) -> Household:
             abort(404)
         abort(403)
     return household
+
+
+def _home_household(household_id: int) -> Household:
+    """A household whose home community is the staff member's (the administrator: any).
+
+    Seeing a family that signed up for one's session is not enough to reveal its
+    number or to issue a reset link for its account (403)."""
+    h = _household(household_id)
+    if not can_manage(current_user, h.community_id):
+        abort(403)
+    return h
 
 
 @bp.get("/households")
@@ -85,11 +100,11 @@ def household(household_id: int):
 @bp.post("/households/<int:household_id>/phone")
 @staff_required
 def reveal_phone(household_id: int):
-    h = _household(household_id)
+    h = _home_household(household_id)
     form = ActionForm()
     if not form.validate_on_submit():
         abort(400)
-    session_id = request.form.get("session_id", type=int)
+    session_id = request.form.get("session_id", type=database_id)
     if session_id is not None:
         require_community(db.get_or_404(ReadingSession, session_id).room.community_id)
     number = ops.reveal_phone(h, current_user.id, session_id=session_id)
@@ -106,13 +121,14 @@ def reveal_phone(household_id: int):
 @bp.post("/households/<int:household_id>/reset-link")
 @staff_required
 def reset_link(household_id: int):
-    h = _household(household_id)
+    h = _home_household(household_id)
     form = ActionForm()
     if not form.validate_on_submit():
         abort(400)
-    token = create_reset_link(h, current_user.id)
+    token = create_reset_link(h, current_user.id)  # recorded: who, when (PasswordReset)
+    notify(h.id, NoticeKind.RESET_LINK_ISSUED, detail=current_user.name)
     db.session.commit()
-    url = url_for("families.reset_password", token=token, _external=True)
+    url = external_url("families.reset_password", token=token)
     return (
         render_template(
             "registrations/reset_link.html",

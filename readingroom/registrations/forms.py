@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
 
-from ..formutil import CheckboxesField, WholeNumberField
+from ..formutil import CheckboxesField, Form, WholeNumberField
 
 MAX_CAPACITY = 500
 
 
-class SignupForm(FlaskForm):
+class SignupForm(Form):
     members = CheckboxesField(_l("Who is coming?"), coerce=int)
 
     def validate_members(self, field):
@@ -20,7 +19,7 @@ class SignupForm(FlaskForm):
             raise ValidationError(str(_l("Choose at least one person.")))
 
 
-class StaffCancelForm(FlaskForm):
+class StaffCancelForm(Form):
     reason = StringField(
         _l("Reason (the family is told)"),
         validators=[
@@ -30,7 +29,7 @@ class StaffCancelForm(FlaskForm):
     )
 
 
-class WalkInForm(FlaskForm):
+class WalkInForm(Form):
     name = StringField(
         _l("Name (optional)"),
         validators=[Length(max=40, message=_l("Keep the name under %(max)d characters."))],
@@ -60,7 +59,7 @@ class WalkInForm(FlaskForm):
         return ok
 
 
-class CapacityForm(FlaskForm):
+class CapacityForm(Form):
     capacity = WholeNumberField(
         _l("Capacity (seats)"),
         validators=[

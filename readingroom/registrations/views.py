@@ -16,7 +16,7 @@ from ..extensions import db
 from ..families import operations as accounts
 from ..families.models import Household
 from ..formutil import ActionForm
-from ..links import cancel_url, webcal_url
+from ..links import cancel_url, external_url, webcal_url
 from ..schedule.models import ReadingSession
 from ..timeutil import utcnow
 from . import operations as ops
@@ -171,7 +171,7 @@ def my_sessions():
     feed = webcal = None
     if household.feed_nonce is not None:
         token = accounts.feed_token(household)
-        feed = url_for("feeds.household", token=token, _external=True)
+        feed = external_url("feeds.household", token=token)
         webcal = webcal_url(feed)
     return render_template(
         "registrations/my_sessions.html",

@@ -6,10 +6,10 @@ from datetime import date, timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, SelectChoice, SelectField, StringField, ValidationError
 from wtforms.validators import Optional
 
+from ..formutil import Form
 from ..i18n import localized
 from ..places.models import Community
 from ..schedule.models import Program
@@ -61,7 +61,7 @@ class BeijingDateField(DateField):
             raise ValueError(str(_l("Enter a date such as 2026-07-01."))) from error
 
 
-class FigureFilterForm(FlaskForm):
+class FigureFilterForm(Form):
     class Meta:
         csrf = False
 
@@ -118,7 +118,7 @@ class FigureFilterForm(FlaskForm):
         return preset_range(self.period.data or "month", today or beijing_today())
 
 
-class MonthForm(FlaskForm):
+class MonthForm(Form):
     """The monthly report's month (YYYY-MM)."""
 
     class Meta:

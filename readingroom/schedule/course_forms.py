@@ -7,7 +7,6 @@ from datetime import date
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -25,6 +24,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from ..formutil import CHOOSE_FROM_LIST, IdSelectField, PlausibleDate, WholeNumberField
+from ..formutil import Form as AppForm
 from .forms import MAX_CAPACITY, _SessionFields, _weekday_choices
 
 
@@ -40,7 +40,7 @@ def with_none(choices: list[Any], label: Any = None) -> list[Any]:
     return [SelectChoice("", label or _l("(none)")), *choices]
 
 
-class CourseForm(FlaskForm):
+class CourseForm(AppForm):
     title = StringField(
         _l("Title"),
         validators=[
@@ -74,7 +74,7 @@ class CourseForm(FlaskForm):
         return ok
 
 
-class LessonForm(FlaskForm):
+class LessonForm(AppForm):
     topic = StringField(
         _l("Topic"),
         validators=[
@@ -95,7 +95,7 @@ class LessonForm(FlaskForm):
     )
 
 
-class HostForm(FlaskForm):
+class HostForm(AppForm):
     name = StringField(
         _l("Name"),
         validators=[
@@ -115,7 +115,7 @@ class HostForm(FlaskForm):
         return kind, int(ident)
 
 
-class PartnerForm(FlaskForm):
+class PartnerForm(AppForm):
     name = StringField(
         _l("Partner's name"),
         validators=[
@@ -171,7 +171,7 @@ def parse_holidays(text: str) -> tuple[list[date], list[str]]:
     return sorted(set(found)), bad
 
 
-class ScheduleCourseForm(FlaskForm):
+class ScheduleCourseForm(AppForm):
     """Per room: weekday, times, seats and host; empty ones take the first chosen room's."""
 
     runs = FieldList(FormField(RunForm))

@@ -9,7 +9,6 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     ColorField,
@@ -31,7 +30,7 @@ from wtforms.validators import (
     Regexp,
 )
 
-from ..formutil import SLUG, CheckboxesField, IdSelectField, PlausibleDate, WholeNumberField
+from ..formutil import SLUG, CheckboxesField, Form, IdSelectField, PlausibleDate, WholeNumberField
 from ..timeutil import to_beijing, weekday_name
 from .clashes import Clash, ClashKind
 from .models import COLOUR_PATTERN
@@ -42,7 +41,7 @@ MAX_CAPACITY = 500
 MAX_SESSION_LENGTH = timedelta(days=1)
 
 
-class _SessionFields(FlaskForm):
+class _SessionFields(Form):
     """Fields shared by a single session and a series."""
 
     program = IdSelectField(_l("Strand"))
@@ -217,7 +216,7 @@ class SeriesForm(SeriesWindowFields, _SessionFields):
         return ok
 
 
-class CancelForm(FlaskForm):
+class CancelForm(Form):
     reason = StringField(
         _l("Reason (shown to families and in calendars)"),
         validators=[
@@ -227,7 +226,7 @@ class CancelForm(FlaskForm):
     )
 
 
-class ProgramForm(FlaskForm):
+class ProgramForm(Form):
     """A strand (阅读板块) and its audience rule; the administrator's form."""
 
     name = StringField(

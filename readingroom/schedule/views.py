@@ -19,6 +19,7 @@ from ..extensions import db
 from ..i18n import localized
 from ..places.models import Community, Room
 from ..places.operations import managed_communities
+from ..security import database_id
 from ..timeutil import (
     beijing_day_bounds,
     beijing_today,
@@ -203,7 +204,7 @@ def session_detail(session_id: int):
 
 
 def _prefill_new(form: SessionForm) -> None:
-    room_id = request.args.get("room", type=int)
+    room_id = request.args.get("room", type=database_id)
     if room_id:
         form.room.data = room_id
     day = request.args.get("date")
@@ -295,7 +296,7 @@ def create_weekly():
     _set_choices(form)
     plan = None
     if not form.is_submitted():
-        form.room.data = request.args.get("room", type=int)
+        form.room.data = request.args.get("room", type=database_id)
     elif form.validate():
         data = _series_data(form)
         plan = plan_series(data)

@@ -12,18 +12,17 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateTimeLocalField
 from wtforms.validators import NumberRange, Optional, ValidationError
 
-from ..formutil import WholeNumberField
+from ..formutil import Form, WholeNumberField
 from ..timeutil import local_naive_to_utc, to_beijing
 
 MAX_OPEN_DAYS = 90
 MAX_CLOSE_HOURS = 7 * 24
 
 
-class SessionWindowFields(FlaskForm):
+class SessionWindowFields(Form):
     signup_opens_at = DateTimeLocalField(
         _l("Registration opens"),
         format="%Y-%m-%dT%H:%M",
@@ -63,7 +62,7 @@ class SessionWindowFields(FlaskForm):
         self.signup_closes_at.data = _local(reading_session.signup_closes_at)
 
 
-class SeriesWindowFields(FlaskForm):
+class SeriesWindowFields(Form):
     signup_opens_days = WholeNumberField(
         _l("Registration opens (days before each session)"),
         description=_l("Leave blank for the default: 7."),

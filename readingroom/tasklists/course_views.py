@@ -6,13 +6,12 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import or_, select
 from wtforms import SelectChoice
 
 from ..auth.permissions import community_ids_of, staff_required
 from ..extensions import db
-from ..formutil import IdSelectField
+from ..formutil import Form, IdSelectField
 from ..schedule.courses import Course
 from .access import can_edit, can_view
 from .course_tasks import CourseTasksError, follow_course
@@ -21,7 +20,7 @@ from .models import TaskList
 bp = Blueprint("tasklist_courses", __name__, url_prefix="/staff/tasklists")
 
 
-class FollowCourseForm(FlaskForm):
+class FollowCourseForm(Form):
     course = IdSelectField(_l("Course"))
 
 

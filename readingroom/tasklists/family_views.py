@@ -18,6 +18,7 @@ from sqlalchemy import select
 from ..auth.permissions import current_household, household_required
 from ..extensions import db
 from ..families.models import Member
+from ..security import database_id
 from ..timeutil import beijing_today
 from .access import household_may_see, lists_for_community
 from .forms import LogForm, TickForm, clean_book_title
@@ -69,7 +70,7 @@ def _load_task(task_list: TaskList, task_id: int) -> Task:
 
 
 def _chosen_child(children: list[Member]) -> Member | None:
-    wanted = request.args.get("child", type=int)
+    wanted = request.args.get("child", type=database_id)
     if wanted is not None:
         return _load_child(wanted)
     return children[0] if children else None

@@ -11,7 +11,6 @@ from datetime import date, timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -26,6 +25,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from ..formutil import (
     CHOOSE_FROM_LIST,
+    Form,
     IdCheckboxesField,
     IdSelectField,
     PlausibleDate,
@@ -52,7 +52,7 @@ def kind_choices() -> list[SelectChoice]:
     return [SelectChoice(kind.value, label) for kind, label in KIND_LABELS.items()]
 
 
-class _PeriodForm(FlaskForm):
+class _PeriodForm(Form):
     """A first and last day (week 1 starts on the first), checked together."""
 
     starts_on = DateField(
@@ -119,7 +119,7 @@ class TaskListForm(_PeriodForm):
         return ok
 
 
-class TaskForm(FlaskForm):
+class TaskForm(Form):
     title = StringField(
         _l("Task"),
         validators=[
@@ -189,8 +189,10 @@ class CopyForm(_PeriodForm):
         self.ends_on.data = next_year(source.ends_on)
 
 
-class TickForm(FlaskForm):
+class TickForm(Form):
     """Tick (done=1) or untick (done=0) a task for a child: a state, not a toggle."""
+
+    absent_fields_are_empty = False  # the one-tap button sends neither note nor minutes
 
     done = HiddenField(default="1")
     note = StringField(
@@ -226,7 +228,7 @@ class TickForm(FlaskForm):
         return TickDetails(note=(self.note.data or "").strip(), minutes=self.minutes.data)
 
 
-class LogForm(FlaskForm):
+class LogForm(Form):
     """A book in a child's reading log."""
 
     title = StringField(

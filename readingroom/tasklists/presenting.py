@@ -10,10 +10,11 @@ from datetime import date, datetime
 from typing import Any
 
 from babel.dates import format_date as babel_format_date
-from flask import Flask, render_template, url_for
+from flask import Flask, render_template
 from flask_babel import gettext as _
 
 from ..i18n import current_language, localized
+from ..links import external_url
 from ..places.models import Community
 from ..qr import qr_svg
 from ..timeutil import babel_locale, to_beijing
@@ -48,7 +49,7 @@ def weeks_of(task_list: TaskList) -> list[tuple[int, str, list[Task]]]:
 
 def household_url(task_list: TaskList) -> str:
     """The online list for families (the QR code on paper leads there)."""
-    return url_for("family_tasklists.show", list_id=task_list.id, _external=True)
+    return external_url("family_tasklists.show", list_id=task_list.id)
 
 
 def render_printable(

@@ -62,7 +62,10 @@ def live_server(app) -> Iterator[str]:
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
+    base = f"http://127.0.0.1:{server.server_port}"
+    # Links, and the one Host answered, follow the live server's address.
+    app.config.update(PUBLIC_BASE_URL=base, TRUSTED_HOSTS=["127.0.0.1"])
+    yield base
     server.shutdown()
     thread.join(timeout=5)
 
