@@ -59,6 +59,10 @@ class DefaultConfig:
     NOTICE_SMTP_FROM = "readingroom@localhost"
     NOTICE_SMTP_TO = "{mobile}@sms.invalid"  # e.g. an e-mail-to-SMS gateway address
     PUBLIC_BASE_URL = ""  # for links in notices sent outside a request (CLI)
+    # Alibaba Cloud SMS (NOTICE_SENDER = "aliyun", notices/aliyun.py): every ALIYUN_SMS_* key
+    # is also read from the environment, the template codes ALIYUN_SMS_TEMPLATE_<KIND> too.
+    ALIYUN_SMS_ENDPOINT = "dysmsapi.aliyuncs.com"
+    ALIYUN_SMS_PROTOCOL = "https"
 
 
 ENVIRONMENT_KEYS = (
@@ -78,6 +82,8 @@ ENVIRONMENT_KEYS = (
     "NOTICE_SMTP_TO",
     "PUBLIC_BASE_URL",
 )
+# Families of keys read from the environment as they are (the SMS sender's template codes).
+ENVIRONMENT_PREFIXES = ("ALIYUN_SMS_",)
 
 
 def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
@@ -87,6 +93,9 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
         for key in ENVIRONMENT_KEYS:
             if os.environ.get(key):
                 app.config[key] = os.environ[key]
+        for key, value in os.environ.items():
+            if key.startswith(ENVIRONMENT_PREFIXES) and value:
+                app.config[key] = value
     else:
         app.config.from_mapping(test_config)
 

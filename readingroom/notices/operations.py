@@ -18,7 +18,7 @@ from __future__ import annotations
 import importlib
 import logging
 import smtplib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import TYPE_CHECKING, Any, Protocol
@@ -34,6 +34,7 @@ from ..i18n import localized
 from ..links import cancel_url
 from ..schedule.models import ReadingSession
 from ..timeutil import format_span, utcnow
+from . import sms
 from .models import Notice, NoticeKind, OutboxMessage, OutboxStatus
 
 if TYPE_CHECKING:
@@ -140,6 +141,9 @@ class OutgoingMessage:
     mobile: str
     subject: str
     body: str
+    #: for senders of fixed templates (SMS): the kind (notices/sms.py) and its parameters
+    template: str = ""
+    params: dict[str, str] = field(default_factory=dict)
 
 
 class Sender(Protocol):
@@ -149,6 +153,8 @@ class Sender(Protocol):
 
 class LogSender:
     """Writes notices to the application log (the default: no gateway needed)."""
+
+    reaches_phones = False
 
     def send(self, message: OutgoingMessage) -> None:
         log.info(
@@ -188,6 +194,10 @@ def make_sender(app: Flask) -> Sender:
         return LogSender()
     if choice == "smtp":
         return SmtpSender(app.config)
+    if choice == "aliyun":  # Alibaba Cloud SMS (notices/aliyun.py)
+        from .aliyun import AliyunSmsSender
+
+        return AliyunSmsSender(app.config)
     module_name, _sep, attribute = str(choice).partition(":")
     factory = getattr(importlib.import_module(module_name), attribute)
     return factory(app)
@@ -211,15 +221,42 @@ def compose(notice: Notice) -> OutgoingMessage:
         url = cancel_url(registration)
         if url is not None:
             lines.append(_("To cancel: %(url)s", url=url))
-    lines.append(
-        _("My sessions: %(url)s", url=url_for("registrations.my_sessions", _external=True))
-    )
+    my_sessions = url_for("registrations.my_sessions", _external=True)
+    lines.append(_("My sessions: %(url)s", url=my_sessions))
     return OutgoingMessage(
         notice_id=notice.id,
         mobile=notice.household.mobile,
         subject=_("Binhe Reading Rooms"),
         body="\n".join(lines),
+        template=notice.kind.value,
+        params=sms_parameters(notice, my_sessions),
     )
+
+
+def sms_parameters(notice: Notice, my_sessions: str) -> dict[str, str]:
+    """The short SMS template's values for a notice (notices/sms.py); needs a request
+    context for the link."""
+    template = sms.template_for(notice.kind.value)
+    reading_session = notice.session
+    link = (
+        url_for("notices.notices_page", _external=True)
+        if template.link == "notices"
+        else my_sessions
+    )
+    if reading_session is None:
+        return sms.parameters(template, link=link)
+    return sms.parameters(
+        template,
+        title=reading_session.title,
+        starts_at=reading_session.starts_at,
+        place=_sms_place(reading_session),
+        link=link,
+    )
+
+
+def _sms_place(reading_session: ReadingSession) -> str:
+    """姚庄社区牡丹书房: the Chinese names (the SMS templates are Chinese)."""
+    return f"{reading_session.room.community.name}{reading_session.room.name}"
 
 
 @dataclass
