@@ -229,3 +229,32 @@ def test_the_sender_is_configured_from_the_environment(monkeypatch, tmp_path):
     assert app.config["NOTICE_SENDER"] == "aliyun"
     assert app.config["ALIYUN_SMS_TEMPLATE_PROMOTED"] == "SMS_42"
     assert app.config["ALIYUN_SMS_ENDPOINT"] == "dysmsapi.aliyuncs.com"
+
+
+def test_a_family_promoted_within_24_hours_gets_its_sms_at_once_through_http(
+    app, aliyun, make, family, client
+):
+    """No delivery loop needed: the request that freed the seat sends the SMS after its
+    response (the same outbox path, NOTICE_DELIVER_INLINE)."""
+    from .fixtures_signups import household_login
+
+    app.config["NOTICE_DELIVER_INLINE"] = True
+    program = make.program(min_age=0, max_age=None, adult_required=False)
+    reading_session = make.session(
+        program=program, capacity=1, start=utcnow() + timedelta(hours=5)
+    )
+    a = family.household(reading_session.room.community, children=(), adults=("妈妈",))
+    b = family.household(reading_session.room.community, children=(), adults=("爸爸",))
+    sign(reading_session, a)
+    sign(reading_session, b)
+    notices.deliver_pending()
+    aliyun.received.clear()
+
+    household_login(client, a)
+    response = client.post(f"/family/registrations/{ops_live(reading_session, a).id}/cancel")
+    assert response.status_code == 302
+    response.close()  # the server closes the response once it is sent
+
+    codes = {r.query["PhoneNumbers"]: r.query["TemplateCode"] for r in aliyun.received}
+    assert codes.get(b.mobile) == app.config["ALIYUN_SMS_TEMPLATE_PROMOTED"]
+    assert db.session.scalars(select(OutboxMessage.status)).all() == [OutboxStatus.SENT] * 4
