@@ -98,6 +98,7 @@ def register_blueprints(app: Flask) -> None:
     from .calendars import api, feeds
     from .calendars import views as calendar_views
     from .extensions import login_manager
+    from .families import reset_views as family_reset_views
     from .families import views as family_views
     from .notices import views as notice_views
     from .notices.operations import deliver_after_response
@@ -123,6 +124,7 @@ def register_blueprints(app: Flask) -> None:
         feeds,
         api,
         family_views,
+        family_reset_views,
         registration_views,
         notice_views,
         privacy_views,

@@ -47,6 +47,12 @@ class DefaultConfig:
     HOUSEHOLD_LOGIN_LIMIT_PER_ACCOUNT = "5 per minute;20 per hour"  # failed attempts
     HOUSEHOLD_REGISTER_LIMIT = "10 per hour"
     PASSWORD_RESET_HOURS = 48
+    # Forgotten password by a 6-digit SMS code (families/reset_codes.py; needs an SMS sender)
+    RESET_CODE_MINUTES = 10
+    RESET_CODE_TRIES = 5
+    RESET_CODE_LIMIT_PER_NUMBER = "3 per hour;6 per day"
+    RESET_CODE_LIMIT_PER_ADDRESS = "10 per hour;30 per day"
+    RESET_CODE_CHECK_LIMIT = "20 per hour"  # code entries per address
     # Notices: "log" (default), "smtp", or "package.module:factory" (called with the app)
     NOTICE_SENDER = "log"
     NOTICE_DELIVER_INLINE = True  # try to send right after the response; the CLI retries

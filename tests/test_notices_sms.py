@@ -240,9 +240,7 @@ def test_a_family_promoted_within_24_hours_gets_its_sms_at_once_through_http(
 
     app.config["NOTICE_DELIVER_INLINE"] = True
     program = make.program(min_age=0, max_age=None, adult_required=False)
-    reading_session = make.session(
-        program=program, capacity=1, start=utcnow() + timedelta(hours=5)
-    )
+    reading_session = make.session(program=program, capacity=1, start=utcnow() + timedelta(hours=5))
     a = family.household(reading_session.room.community, children=(), adults=("妈妈",))
     b = family.household(reading_session.room.community, children=(), adults=("爸爸",))
     sign(reading_session, a)
@@ -258,3 +256,14 @@ def test_a_family_promoted_within_24_hours_gets_its_sms_at_once_through_http(
     codes = {r.query["PhoneNumbers"]: r.query["TemplateCode"] for r in aliyun.received}
     assert codes.get(b.mobile) == app.config["ALIYUN_SMS_TEMPLATE_PROMOTED"]
     assert db.session.scalars(select(OutboxMessage.status)).all() == [OutboxStatus.SENT] * 4
+
+
+def test_a_password_reset_code_goes_out_as_its_own_template(app, aliyun, family, client):
+    app.config["ALIYUN_SMS_TEMPLATE_RESET_CODE"] = "SMS_700000001"
+    household = family.household()
+    response = client.post("/family/forgot", data={"mobile": household.mobile})
+    response.close()
+    [request] = aliyun.received
+    assert request.signature_ok and request.query["TemplateCode"] == "SMS_700000001"
+    assert request.query["PhoneNumbers"] == household.mobile
+    assert set(request.params) == {"code"} and len(request.params["code"]) == 6

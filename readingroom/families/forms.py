@@ -10,6 +10,7 @@ from wtforms.validators import (
     InputRequired,
     Length,
     Optional,
+    Regexp,
     ValidationError,
 )
 
@@ -220,3 +221,23 @@ class AdultForm(_MemberFields):
             self.birth_month.errors.append(_l("Enter the birth month (1–12)."))
             ok = False
         return ok
+
+
+class ForgotPasswordForm(FlaskForm):
+    """The number to send a 6-digit code to (reset_codes.py)."""
+
+    mobile = mobile_field()
+
+
+class ResetCodeForm(NewPasswordMixin, FlaskForm):
+    """The code from the SMS and the new password; checked with :meth:`check_new_password`."""
+
+    code = StringField(
+        _l("Code from the SMS"),
+        description=_l("6 digits, valid for 10 minutes."),
+        validators=[
+            DataRequired(_l("Enter the 6-digit code from the SMS.")),
+            Regexp(r"^\s*\d{6}\s*$", message=_l("The code has 6 digits.")),
+        ],
+        render_kw={"inputmode": "numeric", "autocomplete": "one-time-code", "maxlength": 6},
+    )

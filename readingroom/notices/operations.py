@@ -370,7 +370,35 @@ def on_family_home(household: Any, **_: Any) -> dict[str, Any]:
     return {"unread": unread_count(household.id)}
 
 
+def on_phone_code_sender(app: Flask, **kwargs: Any) -> Any:
+    """The families' forgotten-password page may send a code when the configured sender
+    reaches phones (``reaches_phones``: the Alibaba Cloud SMS sender does; the log does not)."""
+    sender = sender_for(app)
+    if not getattr(sender, "reaches_phones", False):
+        return None
+
+    def send_code(mobile: str, code: str) -> None:
+        minutes = app.config["RESET_CODE_MINUTES"]
+        sender.send(
+            OutgoingMessage(
+                notice_id=0,
+                mobile=mobile,
+                subject=_("Binhe Reading Rooms"),
+                body=_(
+                    "Your code to choose a new password: %(code)s (valid for %(minutes)d minutes).",
+                    code=code,
+                    minutes=minutes,
+                ),
+                template="reset_code",
+                params=sms.parameters(sms.template_for("reset_code"), code=code),
+            )
+        )
+
+    return send_code
+
+
 def connect() -> None:
-    from ..families.signals import family_home
+    from ..families.signals import family_home, phone_code_sender
 
     family_home.connect(on_family_home)
+    phone_code_sender.connect(on_phone_code_sender)
