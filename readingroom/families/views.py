@@ -212,11 +212,27 @@ def edit_member(member_id: int):
     )
 
 
-@bp.post("/family/members/<int:member_id>/remove")
+@bp.route("/family/members/<int:member_id>/remove", methods=["GET", "POST"])
 @household_required
 def remove_member(member_id: int):
+    """GET asks first (a page, so it works without JavaScript); POST removes."""
     member = _own_member(member_id)
     form = ActionForm()
+    if request.method == "GET":
+        return render_template(
+            "families/confirm.html",
+            form=form,
+            heading=_("Remove %(name)s from your family?", name=member.given_name),
+            lines=[
+                _(
+                    "%(name)s can then no longer be signed up. Past sessions stay in your "
+                    "history.",
+                    name=member.given_name,
+                )
+            ],
+            button=_("Yes, remove %(name)s", name=member.given_name),
+            back_url=url_for("families.edit_member", member_id=member.id),
+        )
     if not form.validate_on_submit():
         abort(400)
     try:
@@ -229,16 +245,40 @@ def remove_member(member_id: int):
     return redirect(url_for("families.home"))
 
 
-@bp.post("/family/feed/rotate")
+@bp.route("/family/feed/rotate", methods=["GET", "POST"])
 @household_required
 def rotate_feed():
+    """The family's private calendar link: made the first time, replaced after asking (GET
+    asks: every phone subscribed to the old link stops getting updates)."""
+    household = current_household()
     form = ActionForm()
+    replacing = household.feed_nonce is not None
+    if request.method == "GET":
+        if not replacing:
+            return redirect(url_for("registrations.my_sessions"))
+        return render_template(
+            "families/confirm.html",
+            form=form,
+            heading=_("Replace your calendar link?"),
+            lines=[
+                _(
+                    "Do this if the link reached someone it should not. The old link stops "
+                    "working at once: phones and calendars subscribed to it get no more "
+                    "updates, and you subscribe again with the new link on each of them."
+                )
+            ],
+            button=_("Yes, make a new link"),
+            back_url=url_for("registrations.my_sessions"),
+        )
     if not form.validate_on_submit():
         abort(400)
-    accounts.rotate_feed_token(current_household())
+    accounts.rotate_feed_token(household)
     db.session.commit()
-    flash(
-        _("You have a new calendar link. The old one no longer works: subscribe again."),
-        "success",
-    )
-    return redirect(url_for("registrations.my_sessions"))
+    if replacing:
+        flash(
+            _("You have a new calendar link. The old one no longer works: subscribe again."),
+            "success",
+        )
+    else:
+        flash(_("Your calendar link is ready: subscribe to it below."), "success")
+    return redirect(url_for("registrations.my_sessions", _anchor="my-calendar"))
