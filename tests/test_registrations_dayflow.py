@@ -46,7 +46,7 @@ def test_before_the_window_opens_no_form_and_no_login_button(client, make, famil
 
     household_login(client, family.household(s.room.community))
     logged_in = page(client, f"/sessions/{s.id}")
-    assert "报名将于" in logged_in and "<form method=\"post\" action=\"/sessions/" not in logged_in
+    assert "报名将于" in logged_in and '<form method="post" action="/sessions/' not in logged_in
 
 
 def test_running_and_past_sessions_say_so_and_offer_no_seats(client, make, program):
@@ -58,7 +58,9 @@ def test_running_and_past_sessions_say_so_and_offer_no_seats(client, make, progr
         assert words in panel and "剩余" not in html and "登录后报名" not in html
 
 
-def test_the_confirmation_page_has_the_calendar_links_and_one_message(client, make, family, program):
+def test_the_confirmation_page_has_the_calendar_links_and_one_message(
+    client, make, family, program
+):
     s = make.session(program=program, capacity=5)
     household = family.household(s.room.community, children=(), adults=("妈妈",))
     household_login(client, household)

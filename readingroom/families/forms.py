@@ -73,14 +73,16 @@ class NewPasswordMixin:
     )
 
     def check_new_password(self, *, mobile: str = "", name: str = "") -> bool:
+        """Both problems at once: a password too short and a second one that differs."""
+        ok = True
         problem = password_problem(self.password.data or "", mobile=mobile, name=name)
         if problem:
             self.password.errors.append(problem)
-            return False
-        if self.password.data != self.password_again.data:
+            ok = False
+        if self.password_again.data and self.password.data != self.password_again.data:
             self.password_again.errors.append(_l("The two passwords are not the same."))
-            return False
-        return True
+            ok = False
+        return ok
 
 
 class RegisterForm(NewPasswordMixin, FlaskForm):
@@ -138,13 +140,24 @@ class ConsentForm(FlaskForm):
     )
 
 
+class MarkedRequired:
+    """Marks a field required (the * by its label) whose presence the form checks itself,
+    with a message of its own (the child's birth year and month)."""
+
+    def __init__(self):
+        self.field_flags = {"required": True}
+
+    def __call__(self, form, field):
+        return None
+
+
 class _MemberFields(FlaskForm):
     given_name = StringField(
         _l("Given name"),
         description=_l("A given name or nickname is enough, e.g. 小明."),
         validators=[
             DataRequired(_l("Enter a name.")),
-            Length(max=40, message=_l("Keep the name under %(max)d characters.")),
+            Length(max=40, message=_l("The given name can have at most %(max)d characters.")),
         ],
     )
     birth_year = WholeNumberField(
@@ -159,6 +172,17 @@ class ChildForm(_MemberFields):
     """A child: given name, birth year and month (no ID number, no full birthday)."""
 
     MAX_AGE = 17
+
+    birth_year = WholeNumberField(
+        _l("Birth year"),
+        validators=[MarkedRequired(), Optional()],
+        render_kw={"inputmode": "numeric"},
+    )
+    birth_month = WholeNumberField(
+        _l("Birth month"),
+        validators=[MarkedRequired(), Optional()],
+        render_kw={"inputmode": "numeric"},
+    )
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)

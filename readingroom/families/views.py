@@ -225,8 +225,7 @@ def remove_member(member_id: int):
             heading=_("Remove %(name)s from your family?", name=member.given_name),
             lines=[
                 _(
-                    "%(name)s can then no longer be signed up. Past sessions stay in your "
-                    "history.",
+                    "%(name)s can then no longer be signed up. Past sessions stay in your history.",
                     name=member.given_name,
                 )
             ],

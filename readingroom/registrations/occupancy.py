@@ -2,9 +2,9 @@
 
 One query for many sessions; calendars, the API, the clash check and the staff
 pages ask here. ``seats_taken``: people in confirmed registrations;
-``waitlist_count``: people waiting (the seats they asked for); ``waitlist_households``: the
-families waiting, the number families are told ("2 户候补，共 5 个座位"). Seats left is :func:`seats_left`, the one
-place that subtracts.
+``waitlist_count``: people waiting (the seats they asked for); ``waitlist_households``:
+the families waiting ("候补：2 户，共 5 个座位"). Seats left is :func:`seats_left`, the
+one place that subtracts.
 """
 
 from __future__ import annotations
