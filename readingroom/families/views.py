@@ -81,7 +81,8 @@ def register():
         else:
             login_user(household)
             flash(_("Welcome, %(name)s. Now add the people of your family.", name=household.name))
-            return redirect(url_for("families.home", next=safe_next_url(request.args.get("next"))))
+            # Came from a sign-up: straight back to it (it offers "add a child / an adult").
+            return redirect(safe_next_url(request.args.get("next")) or url_for("families.home"))
     return render_template("families/register.html", form=form)
 
 
@@ -190,8 +191,9 @@ def add_member(kind: str):
         member = accounts.add_member(household, _member_data(form, member_kind))
         db.session.commit()
         flash(_("%(name)s is added.", name=member.given_name), "success")
-        # Back to the family page (to add more people); it leads on to where they came from.
-        return redirect(url_for("families.home", next=safe_next_url(request.args.get("next"))))
+        # Back to where they came from (a sign-up, which offers to add more people), else to
+        # the family page: fewer pages between a new family and its first sign-up.
+        return redirect(safe_next_url(request.args.get("next")) or url_for("families.home"))
     return render_template("families/member_form.html", form=form, kind=member_kind, member=None)
 
 
