@@ -43,6 +43,9 @@ def base_config(database_uri: str) -> dict[str, object]:
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
         "SERVER_NAME": "readingroom.test",
+        # Check-in opens 1 hour before the start in the app; most tests check people in at
+        # sessions days ahead. tests/test_registrations_checkin_window.py tests the hour.
+        "CHECK_IN_OPENS_MINUTES_BEFORE": 60 * 24 * 30,
     }
 
 
