@@ -209,3 +209,13 @@ class TestLimits:
     def test_requests_are_limited_per_address(self, client, sent):
         codes = [ask_code(client, f"1390000000{i}").status_code for i in range(6)]
         assert codes == [302] * 5 + [429]
+
+
+def test_a_bad_code_and_a_bad_password_are_reported_together(client, household, sent):
+    ask_code(client, household.mobile)
+    html = client.post(
+        "/family/forgot/code",
+        data={"code": "12", "password": "short", "password_again": "other"},
+    ).get_data(as_text=True)
+    assert 'id="code-error"' in html and 'id="password-error"' in html
+    assert 'id="password_again-error"' in html

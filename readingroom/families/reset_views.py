@@ -88,7 +88,11 @@ def enter_code():
     if not mobile or code_sender(current_app._get_current_object()) is None:  # type: ignore[attr-defined]
         return redirect(url_for("family_reset.forgot"))
     form = ResetCodeForm()
-    if form.validate_on_submit() and form.check_new_password(mobile=mobile):
+    valid = form.validate_on_submit()
+    # The password's problems are shown with the code's, not one after the other.
+    if form.is_submitted() and form.password.data and not form.password.errors:
+        valid = form.check_new_password(mobile=mobile) and valid
+    if valid:
         reset = reset_codes.check_code(mobile, form.code.data)
         if reset is None:
             db.session.commit()  # the wrong try counts
