@@ -122,6 +122,7 @@ def register_blueprints(app: Flask) -> None:
     from .calendars import api, feeds
     from .calendars import views as calendar_views
     from .extensions import login_manager
+    from .families import reset_views as family_reset_views
     from .families import views as family_views
     from .notices import views as notice_views
     from .notices.operations import deliver_after_response
@@ -151,6 +152,7 @@ def register_blueprints(app: Flask) -> None:
         feeds,
         api,
         family_views,
+        family_reset_views,
         registration_views,
         course_signup_views,
         notice_views,

@@ -47,12 +47,20 @@ class DefaultConfig:
     # Family logins (families/ratelimit.py): all attempts per address; failed attempts per
     # number and address (strict); failed attempts per number from addresses that failed
     # before (a high ceiling, so nobody can lock a family out); tell the family after many.
+    CHECK_IN_OPENS_MINUTES_BEFORE = 60  # check-in from 1 hour before the start ...
+    CHECK_IN_CLOSES_DAYS_AFTER = 0  # ... to the end of the session's (Beijing) day
     HOUSEHOLD_LOGIN_LIMIT_PER_ADDRESS = "20 per minute;200 per day"
     HOUSEHOLD_LOGIN_LIMIT_PER_ACCOUNT_AND_ADDRESS = "5 per minute;20 per hour"
     HOUSEHOLD_LOGIN_LIMIT_PER_ACCOUNT = "100 per hour;500 per day"
     HOUSEHOLD_LOGIN_ALERT_AFTER = 10  # failed logins at one number within an hour
     HOUSEHOLD_REGISTER_LIMIT = "10 per hour"
     PASSWORD_RESET_HOURS = 48
+    # Forgotten password by a 6-digit SMS code (families/reset_codes.py; needs an SMS sender)
+    RESET_CODE_MINUTES = 10
+    RESET_CODE_TRIES = 5
+    RESET_CODE_LIMIT_PER_NUMBER = "3 per hour;6 per day"
+    RESET_CODE_LIMIT_PER_ADDRESS = "10 per hour;30 per day"
+    RESET_CODE_CHECK_LIMIT = "20 per hour"  # code entries per address
     # Notices: "log" (default), "smtp", or "package.module:factory" (called with the app)
     NOTICE_SENDER = "log"
     NOTICE_DELIVER_INLINE = True  # try to send right after the response; the CLI retries
@@ -73,6 +81,10 @@ class DefaultConfig:
     SESSION_COOKIE_SECURE: bool | None = None
     REMEMBER_COOKIE_SECURE: bool | None = None
     PROXY_FIX_COUNT = 0
+    # Alibaba Cloud SMS (NOTICE_SENDER = "aliyun", notices/aliyun.py): every ALIYUN_SMS_* key
+    # is also read from the environment, the template codes ALIYUN_SMS_TEMPLATE_<KIND> too.
+    ALIYUN_SMS_ENDPOINT = "dysmsapi.aliyuncs.com"
+    ALIYUN_SMS_PROTOCOL = "https"
 
 
 ENVIRONMENT_KEYS = (
@@ -96,6 +108,8 @@ ENVIRONMENT_KEYS = (
     "REMEMBER_COOKIE_SECURE",
     "PROXY_FIX_COUNT",
 )
+# Families of keys read from the environment as they are (the SMS sender's template codes).
+ENVIRONMENT_PREFIXES = ("ALIYUN_SMS_",)
 
 
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1")
@@ -112,6 +126,9 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
         for key in ENVIRONMENT_KEYS:
             if os.environ.get(key):
                 app.config[key] = os.environ[key]
+        for key, value in os.environ.items():
+            if key.startswith(ENVIRONMENT_PREFIXES) and value:
+                app.config[key] = value
     else:
         app.config.from_mapping(test_config)
 

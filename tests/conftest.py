@@ -52,6 +52,9 @@ def base_config(database_uri: str) -> dict[str, object]:
         "RATELIMIT_ENABLED": False,
         "SERVER_NAME": "readingroom.test",
         "PUBLIC_BASE_URL": "http://readingroom.test",
+        # Check-in opens 1 hour before the start in the app; most tests check people in at
+        # sessions days ahead. tests/test_registrations_checkin_window.py tests the hour.
+        "CHECK_IN_OPENS_MINUTES_BEFORE": 60 * 24 * 30,
     }
 
 

@@ -98,10 +98,10 @@ def test_age_filter_keeps_the_strands_open_to_that_age(client, world):
 
 def test_seats_left_filter_uses_the_occupancy_provider(client, world, seats_provider):
     first, second = world.sessions[0], world.sessions[3]
-    seats_provider[first.id] = Occupancy(seats_taken=16, waitlist_count=2)
+    seats_provider[first.id] = Occupancy(seats_taken=16, waitlist_count=2, waitlist_households=1)
     seats_provider[second.id] = Occupancy(seats_taken=10, waitlist_count=0)
     everything = html(client, "/?view=list&from=" + str(beijing_today()))
-    assert "已满 · 候补 2 人" in everything
+    assert "已满 · 候补：1 户，共 2 个座位" in everything  # families, and the seats they asked
     page = html(client, f"/?view=month&month={month_of(first)}&seats=1")
     assert f'href="/sessions/{first.id}"' not in page  # full
     assert f'href="/sessions/{world.cancelled.id}"' not in page  # cancelled
@@ -209,7 +209,8 @@ def test_session_page_waiting_list(client, world, seats_provider):
     s = world.sessions[0]
     seats_provider[s.id] = Occupancy(seats_taken=16, waitlist_count=5)
     page = html(client, f"/sessions/{s.id}")
-    assert "剩余 0 个" in page and "候补 5 人" in page
+    assert "剩余 0 个" not in page  # the seat count once, in the sign-up panel
+    assert "已满" in page and "候补：1 户，共 5 个座位" in page
 
 
 @pytest.mark.parametrize(
@@ -241,10 +242,10 @@ def test_subscribe_page_explains_every_platform_and_lists_the_feeds(client, worl
     for heading in ("iPhone 和 iPad", "安卓手机", "Outlook", "电脑上的 Google 日历"):
         assert heading in page
     assert "webcal://readingroom.test/feeds/community/yaozhuang.ics" in page
-    assert (
-        "https://calendar.google.com/calendar/r?cid=webcal%3A%2F%2Freadingroom.test%2Ffeeds%2Fcommunity%2Fyaozhuang.ics"
-        in page
-    )
+    google = "https://calendar.google.com/calendar/r?cid=webcal%3A%2F%2Freadingroom.test%2Ffeeds%2Fcommunity%2Fyaozhuang.ics"
+    assert google not in page  # the Google button only in English (issue 12)
+    english = html(client, "/subscribe?community=yaozhuang", headers={"Accept-Language": "en"})
+    assert google in english
     for feed in (
         "/feeds/all.ics",
         "/feeds/community/sunzhuang.ics",
@@ -344,7 +345,7 @@ def test_seat_counts_in_a_cached_calendar_lag_at_most_seats_ttl(
     later = cache.time.monotonic() + views.SEATS_TTL + 1
     monkeypatch.setattr(cache.time, "monotonic", lambda: later)
     page = html(client, url)
-    assert "已满 · 候补 3 人" in page
+    assert "已满 · 候补：1 户，共 3 个座位" in page
     # the session page, where people sign up, is never cached
     seats_provider[s.id] = Occupancy(seats_taken=15, waitlist_count=0)
     assert "剩余 1 个" in html(client, f"/sessions/{s.id}")

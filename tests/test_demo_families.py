@@ -14,6 +14,7 @@ from readingroom.demo.families import (
     seed_household_activity,
     seed_households,
     seed_now,
+    signup_clock,
 )
 from readingroom.extensions import db
 from readingroom.families.models import Household, Member, MemberKind
@@ -72,7 +73,7 @@ def test_the_families_fit_the_strands(seeded):
 
 
 def test_upcoming_sign_ups_a_full_session_and_its_waiting_family(seeded):
-    now = seed_now(DAY)
+    now = signup_clock(DAY)  # the families sign up as at the end of the day (issue 12)
     registrations = db.session.scalars(select(Registration)).all()
     upcoming = [r for r in registrations if r.session.starts_at > now]
     confirmed = [r for r in upcoming if r.is_confirmed]

@@ -32,8 +32,11 @@ def household_calendar(household: Household) -> Response:
         if registration.status not in LIVE_STATUSES:
             continue
         stamps.append(modified_at(reading_session))
-        note = _("[Waiting list]") if registration.status is RegistrationStatus.WAITLISTED else None
-        events.append(session_event(reading_session, base_url=base_url, note=note))
+        waiting = registration.status is RegistrationStatus.WAITLISTED
+        note = _("[Waiting list]") if waiting else None
+        events.append(
+            session_event(reading_session, base_url=base_url, note=note, tentative=waiting)
+        )
     body = build_calendar(
         events,
         name=_("My reading sessions"),

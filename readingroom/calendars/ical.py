@@ -162,7 +162,7 @@ def description_text(
     lines.append(f"阅读板块：{reading_session.program.name}")
     lines.append(f"适合对象：{audience_text(reading_session.program)}")
     if reading_session.host:
-        lines.append(f"主讲：{reading_session.host}")
+        lines.append(f"主持人：{reading_session.host}")  # the page's word for a host
     lines.append(f"名额：{reading_session.capacity}个座位")
     if reading_session.book_list:
         lines.append("推荐书目：" + "".join(reading_session.book_list))
@@ -188,14 +188,19 @@ def modified_at(reading_session: ReadingSession) -> datetime:
 
 
 def session_event(
-    reading_session: ReadingSession, *, base_url: str, note: str | None = None
+    reading_session: ReadingSession,
+    *,
+    base_url: str,
+    note: str | None = None,
+    tentative: bool = False,
 ) -> Event:
     """The VEVENT of one session.
 
     ``base_url`` (e.g. ``https://host``) makes the URL back to the session page.
     ``note`` (e.g. "【候补】") goes at the start of SUMMARY (after 【已取消】) and
     into DESCRIPTION. Seat counts stay out: the bytes (and the feeds' validators)
-    depend only on the session, its room and its strand.
+    depend only on the session, its room and its strand. ``tentative`` (the household
+    feed's waiting-list entries) makes a session that is not cancelled ``STATUS:TENTATIVE``.
     """
     stamp = modified_at(reading_session)
     event = Event()
@@ -214,7 +219,10 @@ def session_event(
     )
     event.add("CATEGORIES", [reading_session.program.name])
     event.add("URL", session_url(base_url, reading_session.id))
-    event.add("STATUS", "CANCELLED" if reading_session.is_cancelled else "CONFIRMED")
+    if reading_session.is_cancelled:
+        event.add("STATUS", "CANCELLED")
+    else:
+        event.add("STATUS", "TENTATIVE" if tentative else "CONFIRMED")
     event.add("TRANSP", "OPAQUE")
     return event
 

@@ -223,7 +223,13 @@ def seed_demo(today: date | None = None) -> str:
     _upsert_staff(communities)
 
     if db.session.scalars(select(Series).limit(1)).first() is not None:
-        return "Demo data already loaded; nothing added."
+        # The sessions are there (from an earlier load): still add what is missing, e.g.
+        # the families and ticks a database from before they existed lacks.
+        added = [seed_households(today), seed_tasklists(today), seed_household_activity(today)]
+        added = [a for a in added if a]
+        if not added:
+            return "Demo data already loaded; nothing added."
+        return "Demo sessions already loaded; added what was missing. " + " ".join(added)
 
     created: list[ReadingSession] = []
     # The holiday course (one course, three runs) comes first, then the other series.

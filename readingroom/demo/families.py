@@ -31,7 +31,7 @@ from ..registrations import attendance, queries
 from ..registrations import operations as ops
 from ..registrations.models import Registration
 from ..schedule.models import Program, ReadingSession, SessionStatus
-from ..timeutil import beijing_today, from_beijing, utcnow
+from ..timeutil import from_beijing, to_beijing
 
 # (given name, kind, age in years, birth month, role)
 _Person = tuple[str, MemberKind, int, int, AdultRole | None]
@@ -121,8 +121,16 @@ PAST = ("13800000004", "parent-child", "sunzhuang-academy", ("小宇", "李强")
 
 
 def seed_now(today: date) -> datetime:
-    """The seed's clock: now, or noon of ``today`` when the demo is built for another day."""
-    return utcnow() if today == beijing_today() else from_beijing(today, time(12, 0))
+    """The seed's clock: the start of ``today`` (Beijing) whatever the hour, so that loading
+    at 08:00 or at 23:00 makes the same accounts and finds the same past sessions."""
+    return from_beijing(today, time(0, 0))
+
+
+def signup_clock(today: date) -> datetime:
+    """When the demo families sign up: late on ``today``, the same at any hour of loading.
+    Every weekly session from tomorrow to a week ahead is then open (a window opens 7 days
+    before the start), so each family finds one whatever the weekday."""
+    return from_beijing(today, time(23, 0))
 
 
 def _birth(today: date, age: int, month: int) -> tuple[int, int]:
@@ -190,8 +198,10 @@ def _sessions(program: str, room: str):
 
 
 def _open_session(program: str, room: str, now: datetime) -> ReadingSession | None:
-    """The next session of this strand in this room whose registration is open now."""
-    stmt = _sessions(program, room).where(ReadingSession.starts_at > now)
+    """The next session of this strand in this room from tomorrow on (never one that is over
+    by the time someone looks), whose registration is open at ``now``."""
+    tomorrow = from_beijing(to_beijing(now).date() + timedelta(days=1), time(0, 0))
+    stmt = _sessions(program, room).where(ReadingSession.starts_at >= tomorrow)
     for s in db.session.scalars(stmt.order_by(ReadingSession.starts_at).limit(3)):
         if queries.window_of(s).is_open(now):
             return s
@@ -229,6 +239,7 @@ def seed_households(today: date) -> str:
     from . import DEMO_PASSWORD
 
     now = seed_now(today)
+    signing = signup_clock(today)
     db.session.commit()  # sign-ups below lock sessions in transactions of their own
     before = set(db.session.scalars(select(Household.mobile)))
     households: dict[str, Household] = {}
@@ -241,18 +252,19 @@ def seed_households(today: date) -> str:
     made = 0
     for mobile, program, room, names in UPCOMING:
         made += (
-            _sign_up(_open_session(program, room, now), households[mobile], names, now) is not None
+            _sign_up(_open_session(program, room, signing), households[mobile], names, signing)
+            is not None
         )
 
     program, room, (first, names) = FULL
-    full = _open_session(program, room, now)
-    if _sign_up(full, households[first], names, now) is not None:
+    full = _open_session(program, room, signing)
+    if _sign_up(full, households[first], names, signing) is not None:
         made += 1
         session_id = full.id
-        ops.change_capacity(session_id, queries.seats_taken(session_id), now=now)
+        ops.change_capacity(session_id, queries.seats_taken(session_id), now=signing)
         db.session.commit()
         waiting_mobile, waiting_names = WAITING
-        made += _sign_up(full, households[waiting_mobile], waiting_names, now) is not None
+        made += _sign_up(full, households[waiting_mobile], waiting_names, signing) is not None
 
     mobile, program, room, names = PAST
     past = _past_session(program, room, now)

@@ -9,6 +9,7 @@ from wtforms.validators import (
     InputRequired,
     Length,
     Optional,
+    Regexp,
     ValidationError,
 )
 
@@ -71,14 +72,16 @@ class NewPasswordMixin:
     )
 
     def check_new_password(self, *, mobile: str = "", name: str = "") -> bool:
+        """Both problems at once: a password too short and a second one that differs."""
+        ok = True
         problem = password_problem(self.password.data or "", mobile=mobile, name=name)
         if problem:
             self.password.errors.append(problem)
-            return False
-        if self.password.data != self.password_again.data:
+            ok = False
+        if self.password_again.data and self.password.data != self.password_again.data:
             self.password_again.errors.append(_l("The two passwords are not the same."))
-            return False
-        return True
+            ok = False
+        return ok
 
 
 class RegisterForm(NewPasswordMixin, Form):
@@ -136,13 +139,24 @@ class ConsentForm(Form):
     )
 
 
+class MarkedRequired:
+    """Marks a field required (the * by its label) whose presence the form checks itself,
+    with a message of its own (the child's birth year and month)."""
+
+    def __init__(self):
+        self.field_flags = {"required": True}
+
+    def __call__(self, form, field):
+        return None
+
+
 class _MemberFields(Form):
     given_name = StringField(
         _l("Given name"),
         description=_l("A given name or nickname is enough, e.g. 小明."),
         validators=[
             DataRequired(_l("Enter a name.")),
-            Length(max=40, message=_l("Keep the name under %(max)d characters.")),
+            Length(max=40, message=_l("The given name can have at most %(max)d characters.")),
         ],
     )
     birth_year = WholeNumberField(
@@ -157,6 +171,17 @@ class ChildForm(_MemberFields):
     """A child: given name, birth year and month (no ID number, no full birthday)."""
 
     MAX_AGE = 17
+
+    birth_year = WholeNumberField(
+        _l("Birth year"),
+        validators=[MarkedRequired(), Optional()],
+        render_kw={"inputmode": "numeric"},
+    )
+    birth_month = WholeNumberField(
+        _l("Birth month"),
+        validators=[MarkedRequired(), Optional()],
+        render_kw={"inputmode": "numeric"},
+    )
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
@@ -219,3 +244,23 @@ class AdultForm(_MemberFields):
             self.birth_month.errors.append(_l("Enter the birth month (1–12)."))
             ok = False
         return ok
+
+
+class ForgotPasswordForm(Form):
+    """The number to send a 6-digit code to (reset_codes.py)."""
+
+    mobile = mobile_field()
+
+
+class ResetCodeForm(NewPasswordMixin, Form):
+    """The code from the SMS and the new password; checked with :meth:`check_new_password`."""
+
+    code = StringField(
+        _l("Code from the SMS"),
+        description=_l("6 digits, valid for 10 minutes."),
+        validators=[
+            DataRequired(_l("Enter the 6-digit code from the SMS.")),
+            Regexp(r"^\s*\d{6}\s*$", message=_l("The code has 6 digits.")),
+        ],
+        render_kw={"inputmode": "numeric", "autocomplete": "one-time-code", "maxlength": 6},
+    )

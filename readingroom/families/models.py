@@ -158,3 +158,26 @@ class PasswordReset(db.Model):
 
     def __repr__(self) -> str:
         return f"<PasswordReset {self.id} household={self.household_id}>"
+
+
+class PasswordResetCode(db.Model):
+    """A 6-digit code sent by SMS to a family's number for a forgotten password
+    (families/reset_codes.py): valid for minutes, for a few tries, kept only as a keyed
+    digest."""
+
+    __tablename__ = "household_reset_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    household_id: Mapped[int] = mapped_column(
+        ForeignKey("household.id", ondelete="CASCADE"), index=True
+    )
+    code_digest: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(default=0)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    household: Mapped[Household] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<PasswordResetCode {self.id} household={self.household_id}>"

@@ -31,3 +31,17 @@ def home_extras(household: Any) -> dict[str, Any]:
     for _receiver, values in family_home.send(household):
         extras.update(values or {})
     return extras
+
+
+#: sender: the app. A receiver that can reach families' phones (notices, with an SMS
+#: sender configured) returns a callable ``send(mobile, code)``; else ``None``. The
+#: forgotten-password page offers a code by SMS only when one answers (reset_codes.py).
+phone_code_sender = _signals.signal("phone-code-sender")
+
+
+def code_sender(app: Any) -> Any:
+    """The first way to send a code to a phone that a higher domain offers, else ``None``."""
+    for _receiver, send in phone_code_sender.send(app):
+        if send is not None:
+            return send
+    return None

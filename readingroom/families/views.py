@@ -85,7 +85,8 @@ def register():
         else:
             login_user(household)
             flash(_("Welcome, %(name)s. Now add the people of your family.", name=household.name))
-            return redirect(url_for("families.home", next=safe_next_url(request.args.get("next"))))
+            # Came from a sign-up: straight back to it (it offers "add a child / an adult").
+            return redirect(safe_next_url(request.args.get("next")) or url_for("families.home"))
     return render_template("families/register.html", form=form)
 
 
@@ -209,8 +210,9 @@ def add_member(kind: str):
         member = accounts.add_member(household, _member_data(form, member_kind))
         db.session.commit()
         flash(_("%(name)s is added.", name=member.given_name), "success")
-        # Back to the family page (to add more people); it leads on to where they came from.
-        return redirect(url_for("families.home", next=safe_next_url(request.args.get("next"))))
+        # Back to where they came from (a sign-up, which offers to add more people), else to
+        # the family page: fewer pages between a new family and its first sign-up.
+        return redirect(safe_next_url(request.args.get("next")) or url_for("families.home"))
     return render_template("families/member_form.html", form=form, kind=member_kind, member=None)
 
 
@@ -231,11 +233,26 @@ def edit_member(member_id: int):
     )
 
 
-@bp.post("/family/members/<int:member_id>/remove")
+@bp.route("/family/members/<int:member_id>/remove", methods=["GET", "POST"])
 @household_required
 def remove_member(member_id: int):
+    """GET asks first (a page, so it works without JavaScript); POST removes."""
     member = _own_member(member_id)
     form = ActionForm()
+    if request.method == "GET":
+        return render_template(
+            "families/confirm.html",
+            form=form,
+            heading=_("Remove %(name)s from your family?", name=member.given_name),
+            lines=[
+                _(
+                    "%(name)s can then no longer be signed up. Past sessions stay in your history.",
+                    name=member.given_name,
+                )
+            ],
+            button=_("Yes, remove %(name)s", name=member.given_name),
+            back_url=url_for("families.edit_member", member_id=member.id),
+        )
     if not form.validate_on_submit():
         abort(400)
     try:
@@ -248,16 +265,40 @@ def remove_member(member_id: int):
     return redirect(url_for("families.home"))
 
 
-@bp.post("/family/feed/rotate")
+@bp.route("/family/feed/rotate", methods=["GET", "POST"])
 @household_required
 def rotate_feed():
+    """The family's private calendar link: made the first time, replaced after asking (GET
+    asks: every phone subscribed to the old link stops getting updates)."""
+    household = current_household()
     form = ActionForm()
+    replacing = household.feed_nonce is not None
+    if request.method == "GET":
+        if not replacing:
+            return redirect(url_for("registrations.my_sessions"))
+        return render_template(
+            "families/confirm.html",
+            form=form,
+            heading=_("Replace your calendar link?"),
+            lines=[
+                _(
+                    "Do this if the link reached someone it should not. The old link stops "
+                    "working at once: phones and calendars subscribed to it get no more "
+                    "updates, and you subscribe again with the new link on each of them."
+                )
+            ],
+            button=_("Yes, make a new link"),
+            back_url=url_for("registrations.my_sessions"),
+        )
     if not form.validate_on_submit():
         abort(400)
-    accounts.rotate_feed_token(current_household())
+    accounts.rotate_feed_token(household)
     db.session.commit()
-    flash(
-        _("You have a new calendar link. The old one no longer works: subscribe again."),
-        "success",
-    )
-    return redirect(url_for("registrations.my_sessions"))
+    if replacing:
+        flash(
+            _("You have a new calendar link. The old one no longer works: subscribe again."),
+            "success",
+        )
+    else:
+        flash(_("Your calendar link is ready: subscribe to it below."), "success")
+    return redirect(url_for("registrations.my_sessions", _anchor="my-calendar"))

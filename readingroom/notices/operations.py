@@ -18,7 +18,7 @@ from __future__ import annotations
 import importlib
 import logging
 import smtplib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import TYPE_CHECKING, Any, Protocol
@@ -35,6 +35,7 @@ from ..links import cancel_url, external_url, public_base_url
 from ..schedule.models import ReadingSession
 from ..security import redact_tokens
 from ..timeutil import format_span, utcnow
+from . import sms
 from .models import Notice, NoticeKind, OutboxMessage, OutboxStatus
 
 if TYPE_CHECKING:
@@ -179,6 +180,9 @@ class OutgoingMessage:
     mobile: str
     subject: str
     body: str
+    #: for senders of fixed templates (SMS): the kind (notices/sms.py) and its parameters
+    template: str = ""
+    params: dict[str, str] = field(default_factory=dict)
 
 
 class Sender(Protocol):
@@ -188,6 +192,8 @@ class Sender(Protocol):
 
 class LogSender:
     """Writes notices to the application log (the default: no gateway needed)."""
+
+    reaches_phones = False
 
     def send(self, message: OutgoingMessage) -> None:
         log.info(
@@ -230,6 +236,10 @@ def make_sender(app: Flask) -> Sender:
         return LogSender()
     if choice == "smtp":
         return SmtpSender(app.config)
+    if choice == "aliyun":  # Alibaba Cloud SMS (notices/aliyun.py)
+        from .aliyun import AliyunSmsSender
+
+        return AliyunSmsSender(app.config)
     module_name, _sep, attribute = str(choice).partition(":")
     factory = getattr(importlib.import_module(module_name), attribute)
     return factory(app)
@@ -253,13 +263,38 @@ def compose(notice: Notice) -> OutgoingMessage:
         url = cancel_url(registration)
         if url is not None:
             lines.append(_("To cancel: %(url)s", url=url))
-    lines.append(_("My sessions: %(url)s", url=external_url("registrations.my_sessions")))
+    my_sessions = external_url("registrations.my_sessions")
+    lines.append(_("My sessions: %(url)s", url=my_sessions))
     return OutgoingMessage(
         notice_id=notice.id,
         mobile=notice.household.mobile,
         subject=_("Binhe Reading Rooms"),
         body="\n".join(lines),
+        template=notice.kind.value,
+        params=sms_parameters(notice, my_sessions),
     )
+
+
+def sms_parameters(notice: Notice, my_sessions: str) -> dict[str, str]:
+    """The short SMS template's values for a notice (notices/sms.py); needs a request
+    context for the link."""
+    template = sms.template_for(notice.kind.value)
+    reading_session = notice.session
+    link = external_url("notices.notices_page") if template.link == "notices" else my_sessions
+    if reading_session is None:
+        return sms.parameters(template, link=link)
+    return sms.parameters(
+        template,
+        title=reading_session.title,
+        starts_at=reading_session.starts_at,
+        place=_sms_place(reading_session),
+        link=link,
+    )
+
+
+def _sms_place(reading_session: ReadingSession) -> str:
+    """姚庄社区牡丹书房: the Chinese names (the SMS templates are Chinese)."""
+    return f"{reading_session.room.community.name}{reading_session.room.name}"
 
 
 @dataclass
@@ -377,8 +412,36 @@ def on_many_failed_logins(household: Any, **_: Any) -> None:
     notify(household.id, NoticeKind.LOGIN_FAILURES)
 
 
+def on_phone_code_sender(app: Flask, **kwargs: Any) -> Any:
+    """The families' forgotten-password page may send a code when the configured sender
+    reaches phones (``reaches_phones``: the Alibaba Cloud SMS sender does; the log does not)."""
+    sender = sender_for(app)
+    if not getattr(sender, "reaches_phones", False):
+        return None
+
+    def send_code(mobile: str, code: str) -> None:
+        minutes = app.config["RESET_CODE_MINUTES"]
+        sender.send(
+            OutgoingMessage(
+                notice_id=0,
+                mobile=mobile,
+                subject=_("Binhe Reading Rooms"),
+                body=_(
+                    "Your code to choose a new password: %(code)s (valid for %(minutes)d minutes).",
+                    code=code,
+                    minutes=minutes,
+                ),
+                template="reset_code",
+                params=sms.parameters(sms.template_for("reset_code"), code=code),
+            )
+        )
+
+    return send_code
+
+
 def connect() -> None:
-    from ..families.signals import family_home, many_failed_logins
+    from ..families.signals import family_home, many_failed_logins, phone_code_sender
 
     family_home.connect(on_family_home)
     many_failed_logins.connect(on_many_failed_logins)
+    phone_code_sender.connect(on_phone_code_sender)

@@ -63,6 +63,7 @@ def create():
         db.session.commit()
         flash(_("Staff account %(login)s created.", login=user.login), "success")
         return redirect(url_for("staff_admin.index"))
+    form.password.label.text = _("Password")  # nothing to keep: not "new password"
     return render_template("auth/staff_form.html", form=form, user=None)
 
 

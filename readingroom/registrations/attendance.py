@@ -13,6 +13,7 @@ from ..extensions import db
 from ..families.models import MemberKind
 from ..schedule.models import SessionStatus
 from ..timeutil import utcnow
+from .checkin_window import check_in_refusal
 from .models import Attendee, Registration, RegistrationStatus
 from .operations import MAX_WALK_IN, SignupError, lock_session
 from .queries import no_show_open, seats_taken
@@ -37,6 +38,9 @@ def add_walk_in(
         raise SignupError(_("At most %(max)d people at once.", max=MAX_WALK_IN))
     if reading_session.status is not SessionStatus.SCHEDULED:
         raise SignupError(_("This session is cancelled."))
+    refusal = check_in_refusal(reading_session, now)  # walk-ins are checked in at once
+    if refusal:
+        raise SignupError(refusal)
     free = reading_session.capacity - seats_taken(reading_session.id)
     if total > free:
         raise SignupError(
@@ -70,7 +74,11 @@ def check_in(attendee: Attendee, *, now: datetime | None = None) -> bool:
         raise SignupError(_("This session is cancelled."))
     if attendee.checked_in_at is not None:
         return False
-    attendee.checked_in_at = now or utcnow()
+    now = now or utcnow()
+    refusal = check_in_refusal(registration.session, now)
+    if refusal:
+        raise SignupError(refusal)
+    attendee.checked_in_at = now
     registration.no_show_at = None
     registration.updated_at = utcnow()  # the figures' cache watches registrations
     db.session.flush()

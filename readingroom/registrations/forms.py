@@ -34,9 +34,9 @@ class WalkInForm(Form):
         _l("Name (optional)"),
         validators=[Length(max=40, message=_l("Keep the name under %(max)d characters."))],
     )
+    # No defaults: a single tap on "Add walk-ins" must not save one adult; staff give counts.
     adults = WholeNumberField(
         _l("Number of adults"),
-        default=1,
         validators=[
             InputRequired(_l("Enter a number (0 if none).")),
             NumberRange(min=0, max=20, message=_l("Between %(min)d and %(max)d.")),
@@ -44,7 +44,6 @@ class WalkInForm(Form):
     )
     children = WholeNumberField(
         _l("Number of children"),
-        default=0,
         validators=[
             InputRequired(_l("Enter a number (0 if none).")),
             NumberRange(min=0, max=20, message=_l("Between %(min)d and %(max)d.")),

@@ -2,8 +2,9 @@
 
 One query for many sessions; calendars, the API, the clash check and the staff
 pages ask here. ``seats_taken``: people in confirmed registrations;
-``waitlist_count``: people waiting. Seats left is :func:`seats_left`, the one
-place that subtracts.
+``waitlist_count``: people waiting (the seats they asked for); ``waitlist_households``:
+the families waiting ("候补：2 户，共 5 个座位"). Seats left is :func:`seats_left`, the
+one place that subtracts.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from .models import LIVE_STATUSES, Registration, RegistrationStatus
 class Occupancy:
     seats_taken: int = 0
     waitlist_count: int = 0
+    waitlist_households: int = 0
 
 
 def seats_left(capacity: int, seats_taken: int) -> int:
@@ -34,15 +36,29 @@ def occupancy(session_ids: Iterable[int]) -> dict[int, Occupancy]:
     if not ids:
         return {}
     rows = db.session.execute(
-        select(Registration.session_id, Registration.status, func.sum(Registration.seats))
+        select(
+            Registration.session_id,
+            Registration.status,
+            func.sum(Registration.seats),
+            func.count(Registration.id),
+        )
         .where(Registration.session_id.in_(ids), Registration.status.in_(LIVE_STATUSES))
         .group_by(Registration.session_id, Registration.status)
     )
     taken: dict[int, int] = {}
     waiting: dict[int, int] = {}
-    for session_id, status, seats in rows:
-        target = taken if status is RegistrationStatus.CONFIRMED else waiting
-        target[session_id] = int(seats or 0)
+    households: dict[int, int] = {}
+    for session_id, status, seats, registrations in rows:
+        if status is RegistrationStatus.CONFIRMED:
+            taken[session_id] = int(seats or 0)
+        else:
+            waiting[session_id] = int(seats or 0)
+            households[session_id] = int(registrations or 0)
     return {
-        i: Occupancy(seats_taken=taken.get(i, 0), waitlist_count=waiting.get(i, 0)) for i in ids
+        i: Occupancy(
+            seats_taken=taken.get(i, 0),
+            waitlist_count=waiting.get(i, 0),
+            waitlist_households=households.get(i, 0),
+        )
+        for i in ids
     }

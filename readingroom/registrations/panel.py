@@ -36,6 +36,7 @@ class Panel:
     blocked_until: datetime | None = None
     choices: list[SelectChoice] = field(default_factory=list)
     manages: bool = False  # staff of the session's community (the roster link)
+    running: bool = False  # started and not yet over (进行中); over and not running: 已结束
 
     @property
     def blocked_message(self) -> str | None:
@@ -82,6 +83,7 @@ def panel_for(s: ReadingSession, now: datetime | None = None) -> Panel:
         window=window,
         state=ops.signup_state(s, now, window),
         manages=can_manage(current_user, s.room.community_id),
+        running=s.starts_at <= now < s.ends_at,
     )
     if getattr(current_user, "is_household", False):
         household = current_user._get_current_object()

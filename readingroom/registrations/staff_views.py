@@ -16,6 +16,7 @@ from ..schedule.models import ReadingSession
 from ..timeutil import utcnow
 from . import attendance, queries
 from . import operations as ops
+from .checkin_window import check_in_refusal
 from .forms import CapacityForm, StaffCancelForm, WalkInForm
 from .models import Attendee, CancelledBy, Registration
 
@@ -47,10 +48,12 @@ def _to_roster(session_id: int):
 def _roster_page(s: ReadingSession, **forms):
     forms.setdefault("walk_in", WalkInForm(prefix="walkin"))
     forms.setdefault("capacity", CapacityForm(prefix="cap", capacity=s.capacity))
+    now = utcnow()
     return render_template(
         "registrations/roster.html",
         s=s,
-        roster=queries.roster_of(s, utcnow()),
+        roster=queries.roster_of(s, now),
+        check_in_closed=check_in_refusal(s, now),
         action=ActionForm(),
         **forms,
     )

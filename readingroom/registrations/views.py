@@ -70,16 +70,12 @@ def signup(session_id: int):
             db.session.rollback()
             form.members.errors = [*form.members.errors, *exc.messages]
         else:
-            registration = outcome.registration
-            registration_id = registration.id
-            if outcome.created and registration.is_confirmed:
-                message = _("Signed up: your place is confirmed.")
-            elif outcome.created:
-                message = _("The session is full: you are on the waiting list.")
-            else:
-                message = _("Your registration is changed.")
+            registration_id = outcome.registration.id
             db.session.commit()
-            flash(message, "success")
+            # A new registration: the page it leads to says "confirmed" or "waiting list" in
+            # its status box; a second message would say it twice.
+            if not outcome.created:
+                flash(_("Your registration is changed."), "success")
             return redirect(url_for("registrations.registration", registration_id=registration_id))
     panel = panel_for(s)
     return render_template(
@@ -92,12 +88,15 @@ def signup(session_id: int):
 def registration(registration_id: int):
     registration = _own_registration(registration_id)
     s = registration.session
-    form = _members_form(current_household(), s, registration)
+    household = current_household()
+    form = _members_form(household, s, registration)
     now = utcnow()
     return render_template(
         "registrations/registration.html",
         r=registration,
         s=s,
+        calendar=calendar_links(household),
+        seats_free=panel_for(s, now).seats_left if registration.is_waitlisted else 0,
         position=queries.waitlist_position(registration),
         can_change=registration.is_live and queries.signup_state(s, now) == "open",
         can_cancel=registration.is_live and queries.cancel_open(s, CancelledBy.HOUSEHOLD, now),
@@ -163,22 +162,26 @@ def _do_cancel(registration: Registration, by: CancelledBy, done_url: str):
 # --- my sessions ------------------------------------------------------------------------------
 
 
+def calendar_links(household: Household) -> dict[str, str] | None:
+    """The household's private feed (https and webcal), or ``None`` until it made one."""
+    if household.feed_nonce is None:
+        return None
+    feed = external_url("feeds.household", token=accounts.feed_token(household))
+    return {"https": feed, "webcal": webcal_url(feed)}
+
+
 @bp.get("/family/sessions")
 @household_required
 def my_sessions():
     household = current_household()
     upcoming, history = my_registrations(household, utcnow())
-    feed = webcal = None
-    if household.feed_nonce is not None:
-        token = accounts.feed_token(household)
-        feed = external_url("feeds.household", token=token)
-        webcal = webcal_url(feed)
+    links = calendar_links(household) or {}
     return render_template(
         "registrations/my_sessions.html",
         upcoming=upcoming,
         history=history,
-        feed_url=feed,
-        webcal_url=webcal,
+        feed_url=links.get("https"),
+        webcal_url=links.get("webcal"),
         positions={r.id: queries.waitlist_position(r) for r, _s in upcoming},
         action=ActionForm(),
     )

@@ -45,8 +45,10 @@ from .operations import (
     update_series_from,
     update_session,
 )
+from .series_names import series_label
 
 bp = Blueprint("schedule", __name__, url_prefix="/staff")
+bp.add_app_template_global(series_label, "series_label")  # split series in staff lists
 
 
 # --- helpers ---------------------------------------------------------------------------------

@@ -22,10 +22,11 @@ from ..security import database_id
 from ..timeutil import beijing_today
 from .access import household_may_see, lists_for_community
 from .forms import LogForm, TickForm, clean_book_title
-from .models import ReadingLogEntry, Task, TaskList, TaskTick
+from .models import ReadingLogEntry, Task, TaskKind, TaskList, TaskTick
 from .operations import (
     add_log_entry,
     delete_log_entry,
+    family_tick_refusal,
     set_tick,
 )
 from .presenting import render_printable, weeks_of
@@ -135,6 +136,7 @@ def _show_context(
         "log_form": log_form or _log_form(task_list),
         "bad_tick": bad_tick,
         "tick_form": _tick_form,
+        "tick_refusal": family_tick_refusal,
         "today": beijing_today(),
     }
     if child is not None:
@@ -201,6 +203,17 @@ def tick(list_id: int, member_id: int, task_id: int):
             return jsonify(errors=form.errors), 400
         context = _show_context(task_list, child, bad_tick=(task.id, form))
         return render_template("tasklists/family_list.html", **context), 400
+    # Undoing is allowed, but not for a visit (check-in's record) nor ticking ahead.
+    refusal = (
+        family_tick_refusal(task, beijing_today())
+        if form.wants_done or task.kind is TaskKind.VISIT
+        else None
+    )
+    if refusal:
+        if _wants_json():
+            return jsonify(errors={"done": [refusal]}), 409
+        flash(refusal, "error")
+        return _back_to_list(task_list, child, f"task-{task.id}")
     set_tick(task, child, done=form.wants_done, details=form.details())
     db.session.commit()
     message = _tick_message(task, child, form.wants_done)

@@ -109,6 +109,7 @@ class TaskListForm(_PeriodForm):
         description=_l("Shown at the top of the list and on the printed copy."),
         validators=[Length(max=2000, message=_l("Keep it under %(max)d characters."))],
     )
+    ticks_ahead = BooleanField(_l("Families may tick the tasks of weeks that have not started"))
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)

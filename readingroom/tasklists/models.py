@@ -13,7 +13,16 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import CheckConstraint, Column, ForeignKey, String, Table, Text, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import UTCDateTime
@@ -84,6 +93,8 @@ class TaskList(TimestampMixin, db.Model):
     copied_from_id: Mapped[int | None] = mapped_column(
         ForeignKey("task_list.id", ondelete="SET NULL")
     )
+    # Families may tick tasks of weeks that have not started yet (staff choose per list).
+    ticks_ahead: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("staff_user.id", ondelete="SET NULL")
     )

@@ -6,13 +6,14 @@ from dataclasses import dataclass, fields
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..places.models import Community
 from ..schedule.models import Program
-from ..timeutil import to_beijing, utcnow
+from ..timeutil import format_day, to_beijing, utcnow
 from .access import lists_for_community
 from .models import (
     ListStatus,
@@ -52,6 +53,7 @@ class ListData:
     all_communities: bool = False
     communities: tuple[Community, ...] = ()
     description: str = ""
+    ticks_ahead: bool = False
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,7 @@ def _apply_list(task_list: TaskList, data: ListData) -> None:
     task_list.ends_on = data.ends_on
     task_list.all_communities = data.all_communities
     task_list.communities = [] if data.all_communities else list(data.communities)
+    task_list.ticks_ahead = data.ticks_ahead
 
 
 def create_list(data: ListData, *, created_by: Any = None) -> TaskList:
@@ -297,6 +300,20 @@ def untick_task(task: Task, member: Member) -> bool:
     db.session.delete(tick)
     db.session.flush()
     return True
+
+
+def family_tick_refusal(task: Task, today: date) -> str | None:
+    """Why a family may not tick this task itself (``None``: it may). A visit (到馆) is
+    ticked by check-in at a session, and a week that has not started cannot be done yet
+    (unless staff allow ticking ahead for the list): so a certificate follows real work."""
+    if task.kind is TaskKind.VISIT:
+        return _("“Visit the book room” is ticked when the child is checked in at a session.")
+    first_day, _last = task.task_list.week_bounds(task.week)
+    if first_day > today and not task.task_list.ticks_ahead:
+        return _(
+            "This week starts on %(day)s: tick its tasks from then on.", day=format_day(first_day)
+        )
+    return None
 
 
 def set_tick(task: Task, member: Member, *, done: bool, details: TickDetails | None) -> None:

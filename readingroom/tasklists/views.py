@@ -109,6 +109,7 @@ def _list_data(form: TaskListForm) -> ListData:
         ends_on=form.ends_on.data,
         all_communities=everyone,
         communities=communities,
+        ticks_ahead=bool(form.ticks_ahead.data),
     )
 
 

@@ -34,7 +34,7 @@ def test_guardian_signs_up_cancels_and_the_waiting_family_moves_up(
     page.check("#consent")
     screenshot(page, "signup-01-register")
     page.get_by_role("button", name="注册").click()
-    assert page.get_by_text("欢迎您，王女士").is_visible()
+    assert page.get_by_text("欢迎您，王女士").is_visible()  # and on the sign-up page
 
     # 2. add a child and the guardian herself
     year, month = birth_for_age(6)
@@ -49,8 +49,7 @@ def test_guardian_signs_up_cancels_and_the_waiting_family_moves_up(
     screenshot(page, "signup-02-family")
     assert page.get_by_text("小明").first.is_visible()
 
-    # 3. back to the sign-up of that session: both come, the confirmation
-    page.get_by_role("link", name="回到活动页面").click()
+    # 3. back on the sign-up of that session by itself: both come, the confirmation
     page.get_by_label("小明").check()
     page.get_by_label("王芳").check()
     screenshot(page, "signup-03-who-is-coming")

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from readingroom.extensions import db
 from readingroom.tasklists.models import TaskTick
+from readingroom.timeutil import beijing_today
 
 from ..conftest import PASSWORD
 from ..fixtures_tasklists import children_of, count
@@ -34,7 +36,10 @@ def test_guardian_ticks_two_tasks_reloads_and_prints(
 ):
     community = make.community(slug="yaozhuang", name="姚庄社区")
     program = make.program(slug="parent-child", name="亲子阅读")
-    task_list = lists.task_list(community, program=program)
+    # started 10 days ago: week 2 has begun, so its task may be ticked (issue 12)
+    task_list = lists.task_list(
+        community, program=program, starts_on=beijing_today() - timedelta(days=10)
+    )
     household = family.household(community, children=(("小明", 6), ("小红", 8)))
     hong = children_of(household)[1]
     first, second = task_list.tasks[0], task_list.tasks[3]
