@@ -9,7 +9,7 @@ from readingroom.extensions import db
 from readingroom.families import operations as accounts
 from readingroom.registrations import operations as ops
 
-from .fixtures_signups import member_ids
+from .fixtures_families import member_ids
 
 
 def test_waiting_list_entries_are_tentative_and_the_host_is_named_as_on_the_page(app, make, family):

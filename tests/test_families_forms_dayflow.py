@@ -3,7 +3,7 @@ its field, "Back" keeping ``?next``, both password problems reported at once."""
 
 from __future__ import annotations
 
-from .fixtures_signups import household_login
+from .fixtures_families import household_login
 
 
 def test_the_child_form_marks_required_fields_and_names_the_field_when_too_long(client, family):

@@ -13,7 +13,7 @@ from readingroom.links import cancel_token
 from readingroom.registrations import operations as ops
 
 from .conftest import login
-from .fixtures_signups import household_login, member_ids
+from .fixtures_families import household_login, member_ids
 
 
 def assert_security_headers(response):

@@ -20,7 +20,7 @@ from readingroom.schedule.models import ReadingSession
 from readingroom.timeutil import BEIJING
 
 from .conftest import at, login
-from .fixtures_signups import household_login
+from .fixtures_families import household_login
 from .test_schedule_views import SATURDAY, session_form
 
 POSTGRES = bool(os.environ.get("TEST_DATABASE_URL"))

@@ -12,7 +12,7 @@ from readingroom.links import cancel_token
 from readingroom.registrations import operations as ops
 
 from .conftest import base_config
-from .fixtures_signups import member_ids
+from .fixtures_families import member_ids
 
 EVIL = "evil.example"
 

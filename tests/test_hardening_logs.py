@@ -12,7 +12,7 @@ from readingroom.notices import operations as notices
 from readingroom.registrations import operations as ops
 from readingroom.security import redact_tokens
 
-from .fixtures_signups import member_ids
+from .fixtures_families import member_ids
 from .servers import gunicorn
 
 TOKEN = "AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-_abcde"

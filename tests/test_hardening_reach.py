@@ -12,7 +12,7 @@ from readingroom.notices.models import Notice, NoticeKind
 from readingroom.registrations import operations as ops
 
 from .conftest import login
-from .fixtures_signups import member_ids
+from .fixtures_families import member_ids
 
 
 def test_staff_reach_only_households_of_their_own_community(app, client, make, family):

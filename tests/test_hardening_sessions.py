@@ -9,7 +9,7 @@ from readingroom.extensions import db
 from readingroom.families import operations as accounts
 
 from .conftest import PASSWORD, login
-from .fixtures_signups import household_login
+from .fixtures_families import household_login
 
 HOST = "readingroom.test"
 

@@ -20,7 +20,7 @@ from readingroom.registrations import operations as ops
 from readingroom.registrations import queries
 
 from .conftest import at, login
-from .fixtures_signups import household_login, member_ids
+from .fixtures_families import household_login, member_ids
 
 ROOT = Path(__file__).resolve().parents[1]
 CATALOGUE = ROOT / "readingroom/translations/zh/LC_MESSAGES/messages.po"

@@ -23,7 +23,7 @@ from readingroom.timeutil import beijing_today, utcnow
 
 from .conftest import at
 from .fake_aliyun import fake_aliyun
-from .fixtures_signups import member_ids
+from .fixtures_families import member_ids
 
 KEY_ID, SECRET = "LTAI5tTestKeyId", "test-secret-of-the-key"
 
@@ -236,7 +236,7 @@ def test_a_family_promoted_within_24_hours_gets_its_sms_at_once_through_http(
 ):
     """No delivery loop needed: the request that freed the seat sends the SMS after its
     response (the same outbox path, NOTICE_DELIVER_INLINE)."""
-    from .fixtures_signups import household_login
+    from .fixtures_families import household_login
 
     app.config["NOTICE_DELIVER_INLINE"] = True
     program = make.program(min_age=0, max_age=None, adult_required=False)

@@ -15,7 +15,7 @@ from readingroom.registrations import queries
 from readingroom.timeutil import beijing_today, utcnow
 
 from .conftest import at
-from .fixtures_signups import household_login, member_ids
+from .fixtures_families import household_login, member_ids
 
 
 @pytest.fixture

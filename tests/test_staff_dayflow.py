@@ -20,7 +20,7 @@ from readingroom.schedule.series_names import series_label
 from readingroom.timeutil import BEIJING, beijing_today, utcnow, week_start
 
 from .conftest import at, login
-from .fixtures_signups import member_ids
+from .fixtures_families import member_ids
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from readingroom.extensions import db
 from readingroom.tasklists.models import TaskKind, TaskTick
 from readingroom.tasklists.operations import family_tick_refusal
 from readingroom.timeutil import beijing_today
-from tests.fixtures_signups import household_login
+from tests.fixtures_families import household_login
 from tests.fixtures_tasklists import children_of, count, html
 
 URL = "/family/tasklists"

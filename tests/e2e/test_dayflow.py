@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from readingroom.timeutil import beijing_today
 from tests.conftest import at
 from tests.e2e.conftest import PHONE, SCREENSHOTS, screenshot
-from tests.fixtures_signups import birth_for_age, household_login  # noqa: F401
+from tests.fixtures_families import birth_for_age, household_login  # noqa: F401
 
 WECHAT_UA = (
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
