@@ -85,6 +85,7 @@ def import_models() -> None:
     from .auth import models as _auth  # noqa: F401
     from .families import models as _families  # noqa: F401
     from .notices import models as _notices  # noqa: F401
+    from .ops import models as _ops  # noqa: F401
     from .places import models as _places  # noqa: F401
     from .privacy import models as _privacy  # noqa: F401
     from .registrations import models as _registrations  # noqa: F401
@@ -101,6 +102,7 @@ def register_blueprints(app: Flask) -> None:
     from .families import views as family_views
     from .notices import views as notice_views
     from .notices.operations import deliver_after_response
+    from .ops import health
     from .places import staff_views as staff_account_views
     from .places import views as place_views
     from .privacy import staff_views as privacy_staff_views
@@ -130,6 +132,7 @@ def register_blueprints(app: Flask) -> None:
         privacy_staff_views,
         tasklist_views,
         tasklist_family_views,
+        health,
     ):
         app.register_blueprint(module.bp)
     # Family pages send a logged-out visitor to the family login, not the staff one.

@@ -51,6 +51,7 @@ class DefaultConfig:
     NOTICE_SENDER = "log"
     NOTICE_DELIVER_INLINE = True  # try to send right after the response; the CLI retries
     NOTICE_MAX_ATTEMPTS = 8
+    NOTICE_RETRY_SECONDS = 60  # first retry after this, then doubling (at most 6 hours)
     NOTICE_SMTP_HOST = "localhost"
     NOTICE_SMTP_PORT = 25
     NOTICE_SMTP_USERNAME = ""
@@ -59,6 +60,12 @@ class DefaultConfig:
     NOTICE_SMTP_FROM = "readingroom@localhost"
     NOTICE_SMTP_TO = "{mobile}@sms.invalid"  # e.g. an e-mail-to-SMS gateway address
     PUBLIC_BASE_URL = ""  # for links in notices sent outside a request (CLI)
+
+    # The worker (`flask --app readingroom worker`, readingroom/ops): what runs on a clock
+    WORKER_DELIVER_SECONDS = 10  # look for due notices this often
+    WORKER_REMINDER_HOUR = 10  # Beijing hour from which the day-before reminders go out
+    WORKER_PURGE_HOUR = 3  # Beijing hour of the nightly retention purge
+    RETENTION_MONTHS = 12  # personal data of registrations older than this is purged
 
 
 ENVIRONMENT_KEYS = (

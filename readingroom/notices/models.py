@@ -32,6 +32,7 @@ class NoticeKind(enum.Enum):
     CANCELLED_BY_STAFF = "cancelled_by_staff"
     SESSION_MOVED = "session_moved"
     SESSION_CANCELLED = "session_cancelled"
+    REMINDER = "reminder"  # the day before (registrations.reminders, run by the worker)
 
 
 class Notice(db.Model):

@@ -20,7 +20,7 @@ Functions flush and never commit (the caller commits once).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, delete, or_, select, update
@@ -64,6 +64,11 @@ def anonymise_registrations(registration_ids: Select, *, now: datetime) -> tuple
     ).rowcount
     db.session.flush()
     return registrations, attendees
+
+
+def retention_cutoff(months: int, now: datetime | None = None) -> datetime:
+    """The instant before which personal data is purged, ``months`` (of 30.44 days) ago."""
+    return (now or utcnow()) - timedelta(days=round(months * 30.44))
 
 
 def purge_before(cutoff: datetime) -> dict[str, int]:
