@@ -66,7 +66,7 @@ class Job:
 
 def every(interval: timedelta) -> Callable[[Flask, JobRun, datetime], bool]:
     def is_due(_app: Flask, row: JobRun, now: datetime) -> bool:
-        return row.last_finished_at is None or now - row.last_finished_at >= interval
+        return row.last_started_at is None or now - row.last_started_at >= interval
 
     return is_due
 
@@ -76,11 +76,11 @@ def nightly(_hour_key: str) -> Callable[[Flask, JobRun, datetime], bool]:
 
     def is_due(app: Flask, row: JobRun, now: datetime) -> bool:
         local = to_beijing(now)
-        if row.last_finished_at is not None and to_beijing(row.last_finished_at).date() >= (
-            local.date()
-        ):
+        if row.last_started_at is None:
+            return True
+        if to_beijing(row.last_started_at).date() >= local.date():
             return False
-        return local.hour >= int(app.config[_hour_key]) or row.last_finished_at is None
+        return local.hour >= int(app.config[_hour_key])
 
     return is_due
 
@@ -216,6 +216,11 @@ class Worker:
         handle.flush()
         self._lock_file = handle
 
+    def release_single_worker_lock(self) -> None:
+        if self._lock_file is not None:
+            self._lock_file.close()  # closing the file drops the flock
+            self._lock_file = None
+
     def tick(self) -> None:
         """One round: the outbox, then every scheduled job that is due."""
         deliver_all(self.should_stop)
@@ -227,6 +232,12 @@ class Worker:
 
     def run(self, *, once: bool = False) -> None:
         self.hold_single_worker_lock()
+        try:
+            self._loop(once)
+        finally:
+            self.release_single_worker_lock()
+
+    def _loop(self, once: bool) -> None:
         interval = float(self.app.config["WORKER_DELIVER_SECONDS"])
         log.info("worker %d started (%s)", os.getpid(), db.engine.url.get_backend_name())
         while not self.stopping:
