@@ -61,6 +61,11 @@ def restore(database_uri: str, source: Path) -> str:
             dst.close()
             src.close()
     elif url.get_backend_name() == "postgresql":
+        if _header(source, 5) != b"PGDMP":
+            raise BackupError(
+                f"{source} is not a PostgreSQL backup (pg_dump custom format, as `backup` "
+                "writes on PostgreSQL)."
+            )
         _run(
             [
                 "pg_restore",
@@ -106,10 +111,17 @@ def _sqlite_backup(database: Path, partial: Path) -> None:
         src.close()
 
 
+def _header(path: Path, size: int) -> bytes:
+    with path.open("rb") as handle:
+        return handle.read(size)
+
+
 def _check_sqlite_backup(source: Path) -> None:
-    with source.open("rb") as handle:
-        if handle.read(16) != b"SQLite format 3\x00":
-            raise BackupError(f"{source} is not an SQLite backup of readingroom.")
+    header = _header(source, 16)
+    if header.startswith(b"PGDMP"):
+        raise BackupError(f"{source} is a PostgreSQL backup; this database is SQLite.")
+    if header != b"SQLite format 3\x00":
+        raise BackupError(f"{source} is not an SQLite backup of readingroom.")
     conn = _connect(source)
     try:
         status = conn.execute("PRAGMA integrity_check").fetchone()[0]
