@@ -311,7 +311,7 @@ def test_nginx_in_front_of_two_instances(database, tmp_path):
                 timeout=30,
                 verify=False,
             )
-            assert login.status_code == 302, re.findall(r"class=\"(?:error|flash)[^\"]*\">([^<]*)", login.text) or login.text[:3000]
+            assert login.status_code == 302, login.text[:3000]
             assert login.headers["Location"].startswith(("/", f"https://{SITE}/"))
             form = client.get(f"{base}/sessions/{session_id}/signup", timeout=30, verify=False)
             assert form.status_code == 200
@@ -351,11 +351,16 @@ def test_nginx_in_front_of_two_instances(database, tmp_path):
     engine = create_engine(database)
     with engine.connect() as conn:
         confirmed = conn.scalar(
-            text("SELECT count(*) FROM registration WHERE status = 'confirmed' AND session_id = :s"),
+            text(
+                "SELECT count(*) FROM registration WHERE status = 'confirmed' AND session_id = :s"
+            ),
             {"s": session_id},
         )
     engine.dispose()
     assert confirmed == 2
-    assert " 5" not in " ".join(  # no 5xx in nginx's access log either
-        line.split('"')[2][:4] for line in (tmp_path / "access.log").read_text().splitlines()
+    assert (
+        " 5"
+        not in " ".join(  # no 5xx in nginx's access log either
+            line.split('"')[2][:4] for line in (tmp_path / "access.log").read_text().splitlines()
+        )
     )
