@@ -32,6 +32,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     register_error_handlers(app)
     cli.init_app(app)
+    from . import requestlog
+
+    requestlog.init_app(app)
     return app
 
 

@@ -67,6 +67,10 @@ class DefaultConfig:
     WORKER_PURGE_HOUR = 3  # Beijing hour of the nightly retention purge
     RETENTION_MONTHS = 12  # personal data of registrations older than this is purged
 
+    # Logs (readingroom/requestlog.py): one line per request, "text" or "json"
+    LOG_FORMAT = "text"
+    LOG_REQUESTS = True
+
 
 ENVIRONMENT_KEYS = (
     "SECRET_KEY",
@@ -84,6 +88,7 @@ ENVIRONMENT_KEYS = (
     "NOTICE_SMTP_FROM",
     "NOTICE_SMTP_TO",
     "PUBLIC_BASE_URL",
+    "LOG_FORMAT",
 )
 
 

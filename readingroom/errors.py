@@ -17,6 +17,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 from .database import is_busy_error
 from .domain import DomainError
 from .extensions import db
+from .requestlog import request_id
 
 log = logging.getLogger(__name__)
 
@@ -43,9 +44,14 @@ def _wants_json() -> bool:
 
 def render_error(code: int, detail: str | None = None):
     title, text = _messages(code)
+    reference = request_id()  # a family can quote it to the staff; the log line has it
     if _wants_json():
-        return jsonify(error={"code": code, "title": title, "message": detail or text}), code
-    return render_template("errors/error.html", code=code, title=title, text=detail or text), code
+        error = {"code": code, "title": title, "message": detail or text, "request_id": reference}
+        return jsonify(error=error), code
+    page = render_template(
+        "errors/error.html", code=code, title=title, text=detail or text, request_id=reference
+    )
+    return page, code
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import re
 import smtplib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -150,13 +151,17 @@ class Sender(Protocol):
         """Deliver or raise; raising means "try again later"."""
 
 
+# The secret part of a link (a cancellation or feed token): never written to a log.
+_LINK_TOKEN = re.compile(r"(/(?:cancel|feeds/household)/[A-Za-z0-9_-]{4})[A-Za-z0-9_-]+")
+
+
 class LogSender:
-    """Writes notices to the application log (the default: no gateway needed)."""
+    """Writes notices to the application log (the default: no gateway needed), with the
+    number masked and link tokens cut short: whoever reads the log cannot use them."""
 
     def send(self, message: OutgoingMessage) -> None:
-        log.info(
-            "notice %s to %s: %s", message.notice_id, mask_mobile(message.mobile), message.body
-        )
+        body = _LINK_TOKEN.sub(r"\1…", message.body)
+        log.info("notice %s to %s: %s", message.notice_id, mask_mobile(message.mobile), body)
 
 
 class SmtpSender:

@@ -19,7 +19,7 @@ from .worker import Worker, WorkerRefused
 @with_appcontext
 def worker_command(once: bool) -> None:
     """Deliver notices, send reminders, purge old data, remove expired links; until SIGTERM."""
-    if not logging.getLogger().handlers:
+    if not logging.getLogger("readingroom").handlers and not logging.getLogger().handlers:
         logging.basicConfig(
             level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
         )
