@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
+from flask import Flask
 from sqlalchemy import text
 
 from readingroom import create_app
@@ -12,10 +14,73 @@ from readingroom.config import _instance_secret_key
 from readingroom.database import begin_write, normalise_database_url
 from readingroom.extensions import db
 
+# --- configuration: defaults, then instance/config.py, then the environment -------------------
 
-def test_testing_config_applies(app):
-    assert app.testing
-    assert app.config["SECRET_KEY"] == "test-secret-key"
+CONFIGURED_HERE = ("SECRET_KEY", "DATABASE_URL", "NOTICE_SENDER", "NOTICE_SMTP_HOST")
+
+
+@pytest.fixture
+def instance(tmp_path, monkeypatch) -> Path:
+    """An empty instance folder of the test's own for ``create_app()``, and an environment
+    without the settings these tests make."""
+    folder = tmp_path / "instance"
+    folder.mkdir()
+    monkeypatch.setattr(Flask, "auto_find_instance_path", lambda self: str(folder))
+    for key in CONFIGURED_HERE:
+        monkeypatch.delenv(key, raising=False)
+    return folder
+
+
+def test_instance_config_overrides_defaults_and_the_environment_overrides_both(
+    instance, monkeypatch
+):
+    (instance / "config.py").write_text(
+        'SECRET_KEY = "from-the-instance"\n'
+        'NOTICE_SENDER = "smtp"\n'
+        'NOTICE_SMTP_HOST = "mail.instance.example"\n'
+        'DATABASE_URL = "postgres://reader@db.instance.example/readingroom"\n'
+    )
+    monkeypatch.setenv("NOTICE_SMTP_HOST", "mail.environment.example")
+    monkeypatch.setenv("NOTICE_SENDER", "")  # set but empty: does not count
+    app = create_app()
+    assert app.instance_path == str(instance)
+    assert app.config["SIGNUP_OPENS_DAYS_BEFORE"] == 7  # a default nobody overrides
+    assert app.config["NOTICE_SENDER"] == "smtp"  # the instance's, over the default
+    assert app.config["NOTICE_SMTP_HOST"] == "mail.environment.example"  # environment wins
+    assert app.config["SECRET_KEY"] == "from-the-instance"
+    # the instance's DATABASE_URL, as the psycopg 3 URL the engine uses
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == (
+        "postgresql+psycopg://reader@db.instance.example/readingroom"
+    )
+
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{instance / 'environment.sqlite3'}")
+    monkeypatch.setenv("SECRET_KEY", "from-the-environment")
+    app = create_app()
+    assert app.config["SQLALCHEMY_DATABASE_URI"].endswith("/environment.sqlite3")
+    assert app.config["SECRET_KEY"] == "from-the-environment"
+    assert not (instance / "secret_key").exists()  # a key was configured: none generated
+
+
+def test_a_test_config_leaves_out_the_instance_config_and_the_environment(instance, monkeypatch):
+    (instance / "config.py").write_text('NOTICE_SENDER = "smtp"\n')
+    monkeypatch.setenv("NOTICE_SMTP_HOST", "mail.environment.example")
+    app = create_app({"SECRET_KEY": "given", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    assert app.config["NOTICE_SENDER"] == "log"
+    assert app.config["NOTICE_SMTP_HOST"] == "localhost"
+    assert app.config["SECRET_KEY"] == "given"
+
+
+def test_without_a_secret_key_one_is_made_once_in_the_instance_folder(instance):
+    first = create_app()
+    key_file = instance / "secret_key"
+    assert key_file.stat().st_mode & 0o777 == 0o600  # readable by the app's user only
+    key = key_file.read_text().strip()
+    assert len(key) == 64
+    assert first.config["SECRET_KEY"] == key
+    second = create_app()  # the next start (or another worker) reuses it
+    assert second.config["SECRET_KEY"] == key
+    assert key_file.read_text().strip() == key
+    assert [p.name for p in instance.iterdir()] == ["secret_key"]  # no temporary file left
 
 
 def test_secret_key_generated_once_into_instance(tmp_path):
@@ -24,14 +89,6 @@ def test_secret_key_generated_once_into_instance(tmp_path):
     assert first == second
     assert len(first) == 64
     assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
-
-
-def test_environment_overrides_instance_defaults(tmp_path, monkeypatch):
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'env.sqlite3'}")
-    monkeypatch.setenv("SECRET_KEY", "from-the-environment")
-    app = create_app()
-    assert app.config["SECRET_KEY"] == "from-the-environment"
-    assert app.config["SQLALCHEMY_DATABASE_URI"].endswith("env.sqlite3")
 
 
 @pytest.mark.parametrize(

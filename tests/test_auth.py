@@ -38,10 +38,34 @@ def test_unknown_login_gets_the_same_message(client):
     assert "登录名或密码不正确" in html
 
 
+def assert_logged_out(client) -> None:
+    """No user in the session cookie, and a staff page sends to the login page."""
+    with client.session_transaction() as cookie:
+        assert "_user_id" not in cookie
+    response = client.get("/staff/")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/staff/login")
+
+
 def test_inactive_staff_cannot_log_in(client, make):
     staff = make.staff(make.community())
     staff.active = False
-    assert login(client, staff).status_code == 200
+    response = login(client, staff)
+    assert response.status_code == 200
+    # the wrong-password message: nothing tells that the login exists
+    assert "登录名或密码不正确" in response.get_data(as_text=True)
+    assert_logged_out(client)
+
+
+def test_staff_deactivated_while_logged_in_are_logged_out_at_the_next_request(client, make):
+    staff = make.staff(make.community())
+    assert login(client, staff).status_code == 302
+    assert client.get("/staff/").status_code == 200
+    staff.active = False
+    db.session.commit()
+    response = client.get("/staff/")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/staff/login")
 
 
 @pytest.mark.parametrize(

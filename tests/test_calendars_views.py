@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -129,12 +129,50 @@ def test_bad_filters_get_a_message_next_to_the_field(client, world, query, field
     assert '<details class="cal-filters" open>' in page
 
 
+# Sunday 31 May 2026 17:30 UTC is already Monday 1 June 01:30 in Beijing: another day,
+# another week and another month than on a UTC clock.
+BEIJING_MONDAY = datetime(2026, 5, 31, 17, 30, tzinfo=UTC)
+TODAYS = {  # what each view shows for "today" then (zh)
+    "month": ("month-title", "2026年6月"),
+    "week": ("week-title", "6月1日 周一 起的一周"),
+    "list": ("list-title", "6月1日 周一 至 6月28日 周日"),
+}
+
+
+def headings(page: str) -> dict[str, str]:
+    """The period each calendar view on the page shows, by the id of its heading."""
+    return dict(re.findall(r'<h2 id="((?:month|week|list)-title)">([^<]*)</h2>', page))
+
+
 @pytest.mark.parametrize(
-    "query",
-    ["month=2026-13", "month=0001-01", "week=9999-99-99", "from=x", "view=year", "month=99999-01"],
+    ("query", "views"),
+    [
+        ("view=month&month=2026-13", ["month"]),
+        ("view=month&month=0001-01", ["month"]),
+        ("view=month&month=99999-01", ["month"]),
+        ("view=month&month=x", ["month"]),
+        ("view=week&week=9999-99-99", ["week"]),
+        ("view=week&week=2026-02-30", ["week"]),
+        ("view=list&from=x", ["list"]),
+        ("view=list&from=1999-12-31", ["list"]),
+        ("view=year", ["list", "month"]),  # an unknown view: the home page's two
+        ("month=2026-13&from=2026-06-31", ["list", "month"]),
+    ],
 )
-def test_bad_dates_fall_back_to_today(client, world, query):
-    html(client, f"/?{query}")
+def test_bad_dates_fall_back_to_today(client, world, monkeypatch, query, views):
+    monkeypatch.setattr("readingroom.timeutil.utcnow", lambda: BEIJING_MONDAY)
+    page = html(client, f"/?{query}")
+    assert headings(page) == dict(TODAYS[v] for v in views)
+    if "month" in views:  # the neighbours of today's month
+        assert 'href="/?view=month&amp;month=2026-05"' in page
+        assert 'href="/?view=month&amp;month=2026-07"' in page
+    if "month" in views or "week" in views:  # today's cell is marked, and only that one
+        marked = re.findall(r'<li class="cal-day[^"]* today"[^>]*>\s*<h3[^>]*>(.*?)</h3>', page)
+        assert marked == [
+            '<span class="day-num" aria-hidden="true">1</span>'
+            '<span class="day-full">6月1日 周一</span> '
+            '<span class="today-mark">今天</span>'
+        ]
 
 
 def test_session_page_has_everything(client, world, seats_provider):

@@ -11,7 +11,7 @@ from readingroom.extensions import db
 from readingroom.tasklists.models import ListStatus, ReadingLogEntry, TaskTick
 from readingroom.timeutil import beijing_today
 from tests.conftest import at, login
-from tests.fixtures_signups import household_login
+from tests.fixtures_families import household_login
 from tests.fixtures_tasklists import children_of, confirmed_registration, count, html
 
 URL = "/family/tasklists"

@@ -337,7 +337,7 @@ def test_check_in_ticks_nothing_when_no_list_applies(make, lists, family, case):
     assert count(TaskTick) == 0
 
 
-def test_check_in_through_the_signups_operation(make, lists, family):
+def test_check_in_through_the_registrations_operation(make, lists, family):
     """The real check-in (sign-ups) sends the signal: the visit task is ticked."""
     from readingroom.registrations.attendance import check_in
 

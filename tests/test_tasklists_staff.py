@@ -12,7 +12,7 @@ from readingroom.tasklists.figures import list_figures
 from readingroom.tasklists.models import ListStatus, Task, TaskKind, TaskList, TaskTick
 from readingroom.timeutil import beijing_today
 from tests.conftest import login
-from tests.fixtures_signups import household_login
+from tests.fixtures_families import household_login
 from tests.fixtures_tasklists import children_of, count, html
 
 URL = "/staff/tasklists"

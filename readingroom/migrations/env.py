@@ -1,4 +1,5 @@
 import logging
+from contextlib import contextmanager
 from logging.config import fileConfig
 
 from alembic import context
@@ -87,11 +88,53 @@ def run_migrations_online():
 
     connectable = get_engine()
 
-    with connectable.connect() as connection:
-        context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
+    with connectable.connect() as connection, sqlite_foreign_keys_off(connection):
+        sqlite = connection.dialect.name == "sqlite"
+        context.configure(
+            connection=connection,
+            target_metadata=get_metadata(),
+            # The app lets SQLAlchemy, not pysqlite, emit BEGIN (readingroom/database.py),
+            # so DDL on SQLite is transactional: a failed run leaves nothing half done.
+            transactional_ddl=True if sqlite else None,
+            **conf_args,
+        )
 
         with context.begin_transaction():
             context.run_migrations()
+            if sqlite:
+                check_foreign_keys(connection)
+
+
+@contextmanager
+def sqlite_foreign_keys_off(connection):
+    """On SQLite, run the migrations with foreign keys off (Alembic's advice for batch mode).
+
+    A batch operation copies a table to a new one, drops the old one and
+    renames the copy. With foreign keys on, that DROP TABLE first deletes
+    every row, and the rows that refer to them go too (ON DELETE CASCADE) or
+    lose their reference (SET NULL): a downgrade that drops a column of
+    ``registration`` would silently empty ``registration_attendee``. The
+    pragma does nothing inside a transaction, so it is set on the driver's
+    connection (in autocommit mode, see readingroom/database.py) before
+    SQLAlchemy begins one; it is set back on before the connection returns to
+    the pool.
+    """
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    driver = connection.connection.driver_connection
+    driver.execute("PRAGMA foreign_keys = OFF")
+    try:
+        yield
+    finally:
+        driver.execute("PRAGMA foreign_keys = ON")
+
+
+def check_foreign_keys(connection):
+    """Refuse to commit a migration that leaves rows referring to nothing."""
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        raise RuntimeError(f"the migration leaves broken foreign keys: {broken[:10]}")
 
 
 if context.is_offline_mode():

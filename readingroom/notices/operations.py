@@ -67,7 +67,7 @@ def notify(
     db.session.add(OutboxMessage(notice=notice, next_attempt_at=utcnow()))
     db.session.flush()
     if has_request_context():
-        g.signups_notices_queued = True
+        g.notices_queued = True
     return notice
 
 
@@ -202,9 +202,9 @@ def make_sender(app: Flask) -> Sender:
 
 
 def sender_for(app: Flask) -> Sender:
-    sender = app.extensions.get("signups_sender")
+    sender = app.extensions.get("notice_sender")
     if sender is None:
-        sender = app.extensions["signups_sender"] = make_sender(app)
+        sender = app.extensions["notice_sender"] = make_sender(app)
     return sender
 
 
@@ -337,7 +337,7 @@ def deliver_after_response(response: Response) -> Response:
     """After any request that queued notices (sign-ups, and the schedule's changes through
     the signal receivers), try to send them once the response has gone out."""
     if (
-        g.get("signups_notices_queued")
+        g.get("notices_queued")
         and current_app.config["NOTICE_DELIVER_INLINE"]
         and response.status_code < 400
     ):

@@ -1,6 +1,6 @@
-"""Attendance: check-in (签到) per person and no-shows (缺席) per family.
-
-These change no seats, so they need no lock.
+"""Attendance: walk-ins (people without an account, who take seats under the session's
+lock), check-in (签到) per person and no-shows (缺席) per family (these change no seats
+and need no lock).
 """
 
 from __future__ import annotations
@@ -10,11 +10,55 @@ from datetime import datetime
 from flask_babel import gettext as _
 
 from ..extensions import db
+from ..families.models import MemberKind
+from ..schedule.models import SessionStatus
 from ..timeutil import utcnow
-from .models import Attendee, Registration
-from .operations import SignupError
-from .queries import no_show_open
+from .models import Attendee, Registration, RegistrationStatus
+from .operations import MAX_WALK_IN, SignupError, lock_session
+from .queries import no_show_open, seats_taken
 from .signals import member_checked_in
+
+
+def add_walk_in(
+    session_id: int,
+    *,
+    name: str,
+    adults: int,
+    children: int,
+    now: datetime | None = None,
+) -> Registration:
+    """People who came without an account: confirmed and checked in, if seats are free."""
+    reading_session = lock_session(session_id)
+    now = now or utcnow()
+    total = adults + children
+    if adults < 0 or children < 0 or total < 1:
+        raise SignupError(_("Add at least one person."))
+    if total > MAX_WALK_IN:
+        raise SignupError(_("At most %(max)d people at once.", max=MAX_WALK_IN))
+    if reading_session.status is not SessionStatus.SCHEDULED:
+        raise SignupError(_("This session is cancelled."))
+    free = reading_session.capacity - seats_taken(reading_session.id)
+    if total > free:
+        raise SignupError(
+            _(
+                "Only %(free)d seat(s) are free. Raise the capacity first if the room allows.",
+                free=max(free, 0),
+            )
+        )
+    registration = Registration(
+        session_id=reading_session.id,
+        household_id=None,
+        status=RegistrationStatus.CONFIRMED,
+        seats=total,
+        walk_in_name=name.strip(),
+        confirmed_at=now,
+    )
+    for kind, count in ((MemberKind.ADULT, adults), (MemberKind.CHILD, children)):
+        for _i in range(count):
+            registration.attendees.append(Attendee(kind=kind, checked_in_at=now))
+    db.session.add(registration)
+    db.session.flush()
+    return registration
 
 
 def check_in(attendee: Attendee, *, now: datetime | None = None) -> bool:

@@ -5,6 +5,7 @@ Plain functions of their inputs (no database), tested without HTTP.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -123,21 +124,31 @@ def session_day(starts_at: datetime) -> date:
 # --- registration window ---------------------------------------------------------------------
 
 
+class SignupState(enum.StrEnum):
+    """Whether a session takes sign-ups now, or why not."""
+
+    OPEN = "open"
+    CANCELLED = "cancelled"
+    OVER = "over"  # it has started
+    BEFORE = "before"  # the registration window has not opened
+    CLOSED = "closed"  # the registration window has closed
+
+
 @dataclass(frozen=True)
 class Window:
     opens_at: datetime
     closes_at: datetime
 
-    def state(self, now: datetime) -> str:
+    def state(self, now: datetime) -> SignupState:
         """ "before", "open" or "closed"."""
         if now < self.opens_at:
-            return "before"
+            return SignupState.BEFORE
         if now < self.closes_at:
-            return "open"
-        return "closed"
+            return SignupState.OPEN
+        return SignupState.CLOSED
 
     def is_open(self, now: datetime) -> bool:
-        return self.state(now) == "open"
+        return self.state(now) is SignupState.OPEN
 
 
 def registration_window(

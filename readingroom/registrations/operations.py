@@ -27,7 +27,7 @@ from .. import tokens
 from ..database import lock_row
 from ..domain import DomainError
 from ..extensions import db
-from ..families.models import Household, Member, MemberKind
+from ..families.models import Household, Member
 from ..notices import operations as notices
 from ..notices.models import NoticeKind
 from ..schedule.models import ReadingSession, SessionStatus
@@ -37,6 +37,7 @@ from .eligibility import session_day
 from .models import LIVE_STATUSES, Attendee, CancelledBy, Registration, RegistrationStatus
 from .queries import (
     SignupState,
+    blocked_message,
     cancel_open,
     eligibility_problems,
     household_blocked_until,
@@ -85,7 +86,7 @@ class Outcome:
 # --- under the session's lock ----------------------------------------------------------------
 
 
-def _lock(session_id: int) -> ReadingSession:
+def lock_session(session_id: int) -> ReadingSession:
     reading_session = lock_row(ReadingSession, session_id)
     if reading_session is None:
         raise LookupError(f"no session {session_id}")
@@ -95,7 +96,7 @@ def _lock(session_id: int) -> ReadingSession:
 def promote_waiting(reading_session: ReadingSession, now: datetime) -> list[Registration]:
     """Confirm the first waiting registrations that fit the free seats.
 
-    The caller holds the session's write lock: :func:`_lock` here, or, in the
+    The caller holds the session's write lock: :func:`lock_session` here, or, in the
     schedule's receivers, the lock of the UPDATE that changed the capacity.
     """
     free = reading_session.capacity - seats_taken(reading_session.id)
@@ -191,18 +192,12 @@ def sign_up(
     else it joins the end of the waiting list.
     """
     member_ids = list(member_ids)
-    reading_session = _lock(session_id)
+    reading_session = lock_session(session_id)
     now = now or utcnow()
     _check_open(reading_session, now)
     until = household_blocked_until(household_id, now)
     if until is not None:
-        raise SignupError(
-            _(
-                "After several no-shows your family can sign up for new sessions again "
-                "from %(when)s. Please talk to the staff if this is wrong.",
-                when=format_moment(until),
-            )
-        )
+        raise SignupError(blocked_message(until))
     members = _household_members(household_id, member_ids)
     problems = eligibility_problems(reading_session, members)
     if problems:
@@ -275,7 +270,7 @@ def cancel_registration(
     )
     if session_id is None:
         raise LookupError(f"no registration {registration_id}")
-    reading_session = _lock(session_id)
+    reading_session = lock_session(session_id)
     registration = db.session.get(Registration, registration_id, populate_existing=True)
     return _cancel_locked(reading_session, registration, by=by, reason=reason, now=now or utcnow())
 
@@ -387,7 +382,7 @@ def change_capacity(
     the waiting list promoted, by :func:`settle_capacity` when the schedule says the
     capacity changed.
     """
-    reading_session = _lock(session_id)
+    reading_session = lock_session(session_id)
     if capacity < 1:
         raise SignupError(_("A session needs at least one seat."), field="capacity")
     if capacity > reading_session.room.seats:
@@ -402,45 +397,3 @@ def change_capacity(
     waiting = waiting_list(reading_session.id)
     set_capacity(reading_session, capacity, now=now or utcnow())
     return [r for r in waiting if r.is_confirmed]
-
-
-def add_walk_in(
-    session_id: int,
-    *,
-    name: str,
-    adults: int,
-    children: int,
-    now: datetime | None = None,
-) -> Registration:
-    """People who came without an account: confirmed and checked in, if seats are free."""
-    reading_session = _lock(session_id)
-    now = now or utcnow()
-    total = adults + children
-    if adults < 0 or children < 0 or total < 1:
-        raise SignupError(_("Add at least one person."))
-    if total > MAX_WALK_IN:
-        raise SignupError(_("At most %(max)d people at once.", max=MAX_WALK_IN))
-    if reading_session.status is not SessionStatus.SCHEDULED:
-        raise SignupError(_("This session is cancelled."))
-    free = reading_session.capacity - seats_taken(reading_session.id)
-    if total > free:
-        raise SignupError(
-            _(
-                "Only %(free)d seat(s) are free. Raise the capacity first if the room allows.",
-                free=max(free, 0),
-            )
-        )
-    registration = Registration(
-        session_id=reading_session.id,
-        household_id=None,
-        status=RegistrationStatus.CONFIRMED,
-        seats=total,
-        walk_in_name=name.strip(),
-        confirmed_at=now,
-    )
-    for kind, count in ((MemberKind.ADULT, adults), (MemberKind.CHILD, children)):
-        for _i in range(count):
-            registration.attendees.append(Attendee(kind=kind, checked_in_at=now))
-    db.session.add(registration)
-    db.session.flush()
-    return registration

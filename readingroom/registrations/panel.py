@@ -38,6 +38,10 @@ class Panel:
     manages: bool = False  # staff of the session's community (the roster link)
 
     @property
+    def blocked_message(self) -> str | None:
+        return ops.blocked_message(self.blocked_until) if self.blocked_until else None
+
+    @property
     def audience_text(self) -> str:
         return audience_text(self.s)
 

@@ -6,12 +6,14 @@ seat is repeated under the session's lock in :mod:`.operations`.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from .. import tokens
 from ..extensions import db
@@ -19,10 +21,11 @@ from ..families.models import Member
 from ..i18n import localized
 from ..schedule.models import ReadingSession, SessionStatus
 from ..security import token_digest, token_matches
-from ..timeutil import utcnow
+from ..timeutil import format_moment, utcnow
 from .eligibility import (
     Audience,
     Person,
+    SignupState,
     Window,
     audience_problems,
     blocked_until,
@@ -30,16 +33,6 @@ from .eligibility import (
     session_day,
 )
 from .models import LIVE_STATUSES, Attendee, CancelledBy, Registration, RegistrationStatus
-
-
-class SignupState(enum.StrEnum):
-    """Whether a session takes sign-ups now, or why not."""
-
-    OPEN = "open"
-    CANCELLED = "cancelled"
-    OVER = "over"  # it has started
-    BEFORE = "before"  # the registration window has not opened
-    CLOSED = "closed"  # the registration window has closed
 
 
 def seats_taken(session_id: int) -> int:
@@ -108,7 +101,7 @@ def signup_state(
         return SignupState.CANCELLED
     if now >= reading_session.starts_at:
         return SignupState.OVER
-    return SignupState((window or window_of(reading_session)).state(now))
+    return (window or window_of(reading_session)).state(now)
 
 
 def cancel_open(reading_session: ReadingSession, by: CancelledBy, now: datetime) -> bool:
@@ -196,3 +189,54 @@ def registration_by_cancel_token(token: str) -> Registration | None:
     if registration is None or not token_matches(token, registration.cancel_token_digest or ""):
         return None
     return registration
+
+
+@dataclass
+class Roster:
+    """A session's registrations as the roster shows them, with its counts and what may be
+    done now."""
+
+    confirmed: list[Registration]
+    waiting: list[Registration]
+    cancelled: list[Registration]
+    taken: int  # seats of confirmed registrations
+    checked_in: int  # people checked in
+    may_cancel: bool
+    may_mark_no_show: bool
+    printed_at: datetime
+
+
+def roster_of(reading_session: ReadingSession, now: datetime) -> Roster:
+    """Every registration of the session (members and households loaded in two queries)."""
+    registrations = db.session.scalars(
+        select(Registration)
+        .where(Registration.session_id == reading_session.id)
+        .options(
+            selectinload(Registration.attendees).selectinload(Attendee.member),
+            selectinload(Registration.household),
+        )
+        .order_by(Registration.id)
+    ).all()
+    by_status = {status: [] for status in RegistrationStatus}
+    for registration in registrations:
+        by_status[registration.status].append(registration)
+    confirmed = by_status[RegistrationStatus.CONFIRMED]
+    return Roster(
+        confirmed=confirmed,
+        waiting=by_status[RegistrationStatus.WAITLISTED],
+        cancelled=by_status[RegistrationStatus.CANCELLED],
+        taken=sum(r.seats for r in confirmed),
+        checked_in=sum(1 for r in confirmed for a in r.attendees if a.checked_in_at),
+        may_cancel=cancel_open(reading_session, CancelledBy.STAFF, now),
+        may_mark_no_show=no_show_open(reading_session, now),
+        printed_at=now,
+    )
+
+
+def blocked_message(until: datetime) -> str:
+    """The one sentence for a family blocked after no-shows (sign-up refusal and panel)."""
+    return _(
+        "After several no-shows your family can sign up for new sessions again "
+        "from %(when)s. Please talk to the staff if this is wrong.",
+        when=format_moment(until),
+    )

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from ..auth.permissions import require_community, staff_required
 from ..extensions import db
@@ -19,7 +17,7 @@ from ..timeutil import utcnow
 from . import attendance, queries
 from . import operations as ops
 from .forms import CapacityForm, StaffCancelForm, WalkInForm
-from .models import Attendee, CancelledBy, Registration, RegistrationStatus
+from .models import Attendee, CancelledBy, Registration
 
 bp = Blueprint("registrations_staff", __name__, url_prefix="/staff")
 
@@ -47,34 +45,12 @@ def _to_roster(session_id: int):
 
 
 def _roster_page(s: ReadingSession, **forms):
-    registrations = db.session.scalars(
-        select(Registration)
-        .where(Registration.session_id == s.id)
-        .options(
-            selectinload(Registration.attendees).selectinload(Attendee.member),
-            selectinload(Registration.household),
-        )
-        .order_by(Registration.id)
-    ).all()
-    confirmed = [r for r in registrations if r.status is RegistrationStatus.CONFIRMED]
-    waiting = [r for r in registrations if r.status is RegistrationStatus.WAITLISTED]
-    cancelled = [r for r in registrations if r.status is RegistrationStatus.CANCELLED]
-    taken = sum(r.seats for r in confirmed)
     forms.setdefault("walk_in", WalkInForm(prefix="walkin"))
     forms.setdefault("capacity", CapacityForm(prefix="cap", capacity=s.capacity))
-    checked_in = sum(1 for r in confirmed for a in r.attendees if a.checked_in_at)
-    now = utcnow()
     return render_template(
         "registrations/roster.html",
         s=s,
-        confirmed=confirmed,
-        waiting=waiting,
-        cancelled=cancelled,
-        taken=taken,
-        checked_in=checked_in,
-        now=now,
-        may_cancel=queries.cancel_open(s, CancelledBy.STAFF, now),
-        may_mark_no_show=queries.no_show_open(s, now),
+        roster=queries.roster_of(s, utcnow()),
         action=ActionForm(),
         **forms,
     )
@@ -93,7 +69,7 @@ def walk_in(session_id: int):
     form = WalkInForm(prefix="walkin")
     if form.validate_on_submit():
         try:
-            ops.add_walk_in(
+            attendance.add_walk_in(
                 s.id,
                 name=form.name.data or "",
                 adults=form.adults.data,

@@ -270,7 +270,7 @@ class ProgramForm(FlaskForm):
         self._program_id = program_id
 
     def validate_slug(self, field: StringField) -> None:
-        from .operations import program_slug_taken
+        from .programs import program_slug_taken
 
         if field.data and program_slug_taken(field.data, self._program_id):
             raise ValidationError(_l("Another strand already uses this short name."))

@@ -399,38 +399,3 @@ def update_series_from(
     for reading_session in plan.cancel:
         cancel_session(reading_session, removed_reason)
     return target
-
-
-# --- strands ---------------------------------------------------------------------------------
-
-PROGRAM_FIELDS = (
-    "name",
-    "name_en",
-    "slug",
-    "colour",
-    "description",
-    "description_en",
-    "min_age",
-    "max_age",
-    "adult_required",
-    "active",
-)
-
-
-def save_program(values: dict[str, object], program: Program | None = None) -> Program:
-    """Create or change a strand; ``values`` holds the PROGRAM_FIELDS."""
-    if program is None:
-        program = Program()
-        db.session.add(program)
-    for name in PROGRAM_FIELDS:
-        setattr(program, name, values[name])
-    program.name_en = program.name_en or None
-    db.session.flush()
-    return program
-
-
-def program_slug_taken(slug: str, exclude_id: int | None = None) -> bool:
-    stmt = select(Program.id).where(Program.slug == slug)
-    if exclude_id is not None:
-        stmt = stmt.where(Program.id != exclude_id)
-    return db.session.scalars(stmt).first() is not None

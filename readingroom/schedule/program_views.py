@@ -10,7 +10,7 @@ from ..auth.permissions import admin_required
 from ..extensions import db
 from .forms import ProgramForm
 from .models import Program
-from .operations import PROGRAM_FIELDS, save_program
+from .programs import PROGRAM_FIELDS, save_program
 
 bp = Blueprint("programs", __name__, url_prefix="/staff/programs")
 

@@ -13,26 +13,22 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
 from sqlalchemy import select
 
-from ..auth.permissions import household_required
+from ..auth.permissions import current_household, household_required
 from ..extensions import db
-from ..families.models import Household, Member
+from ..families.models import Member
 from ..timeutil import beijing_today
 from .access import household_may_see, lists_for_community
 from .forms import LogForm, TickForm, clean_book_title
 from .models import ReadingLogEntry, Task, TaskList, TaskTick
 from .operations import (
-    TaskListError,
-    TickDetails,
     add_log_entry,
     delete_log_entry,
-    tick_task,
-    untick_task,
+    set_tick,
 )
-from .progress import Progress, progress
-from .views import render_printable, weeks_of
+from .presenting import render_printable, weeks_of
+from .progress import Progress, completed_at, progress
 
 bp = Blueprint("family_tasklists", __name__, url_prefix="/family/tasklists")
 
@@ -40,28 +36,24 @@ bp = Blueprint("family_tasklists", __name__, url_prefix="/family/tasklists")
 # --- loading with access checks --------------------------------------------------------------
 
 
-def _household() -> Household:
-    return current_user  # type: ignore[return-value]
-
-
 def _load_list(list_id: int) -> TaskList:
     task_list = db.get_or_404(TaskList, list_id)
     if task_list.is_draft:
         abort(404)  # drafts do not exist outside the staff desk
-    if not household_may_see(task_list, _household().community_id, beijing_today()):
+    if not household_may_see(task_list, current_household().community_id, beijing_today()):
         abort(403)
     return task_list
 
 
 def _children() -> list[Member]:
-    return [m for m in _household().members if m.is_child]
+    return [m for m in current_household().members if m.is_child]
 
 
 def _load_child(member_id: int) -> Member:
     member = db.session.get(Member, member_id)
     if (
         member is None
-        or member.household_id != _household().id
+        or member.household_id != current_household().id
         or not member.is_child
         or member.removed_at is not None
     ):
@@ -138,7 +130,7 @@ def _show_context(
         "children": _children(),
         "child": child,
         "weeks": _weeks(task_list),
-        "community": _household().community,
+        "community": current_household().community,
         "log_form": log_form or _log_form(task_list),
         "bad_tick": bad_tick,
         "tick_form": _tick_form,
@@ -170,7 +162,7 @@ def _back_to_list(task_list: TaskList, child: Member, anchor: str | None = None)
 @bp.get("/")
 @household_required
 def index():
-    household = _household()
+    household = current_household()
     today = beijing_today()
     lists = db.session.scalars(lists_for_community(household.community_id, today)).all()
     children = _children()
@@ -198,36 +190,20 @@ def show(list_id: int):
 @bp.post("/<int:list_id>/children/<int:member_id>/tasks/<int:task_id>")
 @household_required
 def tick(list_id: int, member_id: int, task_id: int):
+    """Tick or untick one task for one child; answers JSON to the page's script, else HTML."""
     task_list = _load_list(list_id)
     child = _load_child(member_id)
     task = _load_task(task_list, task_id)
     form = _tick_form(task, formdata=request.form)
-    wants_json = request.accept_mimetypes.best == "application/json"
     if not form.validate():
-        if wants_json:
+        if _wants_json():
             return jsonify(errors=form.errors), 400
         context = _show_context(task_list, child, bad_tick=(task.id, form))
         return render_template("tasklists/family_list.html", **context), 400
-    try:
-        if form.wants_done:
-            details = None
-            if form.has_details:
-                details = TickDetails(
-                    note=(form.note.data or "").strip(), minutes=form.minutes.data
-                )
-            tick_task(task, child, details)
-            message = _("“%(task)s” done for %(name)s.", task=task.title, name=child.given_name)
-        else:
-            untick_task(task, child)
-            message = _(
-                "“%(task)s” is no longer ticked for %(name)s.",
-                task=task.title,
-                name=child.given_name,
-            )
-    except TaskListError:  # pragma: no cover - _load_task only returns counting tasks
-        abort(404)
+    set_tick(task, child, done=form.wants_done, details=form.details())
     db.session.commit()
-    if wants_json:
+    message = _tick_message(task, child, form.wants_done)
+    if _wants_json():
         context = _show_context(task_list, child)
         return jsonify(
             task_id=task.id,
@@ -238,6 +214,16 @@ def tick(list_id: int, member_id: int, task_id: int):
         )
     flash(message, "success")
     return _back_to_list(task_list, child, f"task-{task.id}")
+
+
+def _wants_json() -> bool:
+    return request.accept_mimetypes.best == "application/json"
+
+
+def _tick_message(task: Task, child: Member, done: bool) -> str:
+    if done:
+        return _("“%(task)s” done for %(name)s.", task=task.title, name=child.given_name)
+    return _("“%(task)s” is no longer ticked for %(name)s.", task=task.title, name=child.given_name)
 
 
 @bp.post("/<int:list_id>/children/<int:member_id>/log")
@@ -266,7 +252,11 @@ def add_log(list_id: int, member_id: int):
 def delete_log(list_id: int, entry_id: int):
     task_list = _load_list(list_id)
     entry = db.session.get(ReadingLogEntry, entry_id)
-    if entry is None or entry.household_id != _household().id or entry.task_list_id != list_id:
+    if (
+        entry is None
+        or entry.household_id != current_household().id
+        or entry.task_list_id != list_id
+    ):
         abort(404)
     child = _load_child(entry.member_id)
     delete_log_entry(entry)
@@ -284,7 +274,7 @@ def print_list(list_id: int):
     return render_printable(
         task_list,
         child=child,
-        community=_household().community,
+        community=current_household().community,
         ticked=ticked.keys(),
         back_url=url_for(
             "family_tasklists.show", list_id=task_list.id, child=child.id if child else None
@@ -308,13 +298,11 @@ def certificate(list_id: int, member_id: int):
             "info",
         )
         return _back_to_list(task_list, child)
-    counting = {t.id for t in task_list.counting_tasks}
-    completed_at = max(t.ticked_at for task_id, t in ticks.items() if task_id in counting)
     return render_template(
         "tasklists/certificate.html",
         task_list=task_list,
         child=child,
-        community=_household().community,
+        community=current_household().community,
         progress=prog,
-        completed_at=completed_at,
+        completed_at=completed_at(task_list, {i: t.ticked_at for i, t in ticks.items()}),
     )

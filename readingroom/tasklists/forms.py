@@ -33,6 +33,7 @@ from ..formutil import (
 )
 from .isbn import InvalidIsbn, normalise_isbn
 from .models import KIND_LABELS, TaskKind, weeks_in_period
+from .operations import TickDetails
 
 MAX_PERIOD_DAYS = 366
 MAX_MINUTES = 600  # ten hours of reading in one entry is already a lot
@@ -181,6 +182,12 @@ class CopyForm(_PeriodForm):
         ],
     )
 
+    def fill_from(self, source: Any) -> None:
+        """Propose the same list a year on (same weekdays), under the same title."""
+        self.title.data = source.title
+        self.starts_on.data = next_year(source.starts_on)
+        self.ends_on.data = next_year(source.ends_on)
+
 
 class TickForm(FlaskForm):
     """Tick (done=1) or untick (done=0) a task for a child: a state, not a toggle."""
@@ -211,6 +218,12 @@ class TickForm(FlaskForm):
     def has_details(self) -> bool:
         """Whether the note/minutes fields were sent (the one-tap button sends neither)."""
         return bool(self.note.raw_data) or bool(self.minutes.raw_data)
+
+    def details(self) -> TickDetails | None:
+        """The note and minutes to keep with the tick (``None``: leave them as they are)."""
+        if not self.has_details:
+            return None
+        return TickDetails(note=(self.note.data or "").strip(), minutes=self.minutes.data)
 
 
 class LogForm(FlaskForm):

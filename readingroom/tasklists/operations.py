@@ -299,6 +299,14 @@ def untick_task(task: Task, member: Member) -> bool:
     return True
 
 
+def set_tick(task: Task, member: Member, *, done: bool, details: TickDetails | None) -> None:
+    """Make a task ticked (with ``details``) or not, for one child: a state, not a toggle."""
+    if done:
+        tick_task(task, member, details)
+    else:
+        untick_task(task, member)
+
+
 def add_log_entry(
     task_list: TaskList, member: Member, *, title: str, minutes: int, read_on: date
 ) -> tuple[ReadingLogEntry, bool]:

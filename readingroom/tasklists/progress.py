@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
 from .models import TaskList
 
@@ -33,6 +34,15 @@ class Progress:
     @property
     def percent(self) -> int:
         return round(100 * self.done / self.total) if self.total else 0
+
+
+def completed_at(task_list: TaskList, ticked_at: Mapping[int, datetime]) -> datetime | None:
+    """When the child completed the list: the last tick of a counting task (``None`` while
+    the list is not complete). ``ticked_at`` maps task ids to their tick times."""
+    if not progress(task_list, ticked_at).complete:
+        return None
+    counting = {t.id for t in task_list.counting_tasks}
+    return max(when for task_id, when in ticked_at.items() if task_id in counting)
 
 
 def progress(task_list: TaskList, ticked_task_ids: Collection[int]) -> Progress:

@@ -6,11 +6,6 @@ operation, commit once, flash, redirect.
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from datetime import date, datetime
-from typing import Any
-
-from babel.dates import format_date as babel_format_date
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -20,12 +15,10 @@ from wtforms import SelectChoice
 
 from ..auth.permissions import staff_required
 from ..extensions import db
-from ..i18n import current_language, localized
-from ..places.models import Community
+from ..i18n import localized
 from ..places.operations import managed_communities
-from ..qr import qr_svg
 from ..schedule.models import Program
-from ..timeutil import beijing_today, format_day, to_beijing
+from ..timeutil import beijing_today, format_day
 from .access import (
     can_edit,
     can_view,
@@ -36,7 +29,7 @@ from .access import (
 )
 from .export import figures_csv, percent
 from .figures import list_figures
-from .forms import CopyForm, TaskForm, TaskListForm, clean_book_title, next_year
+from .forms import CopyForm, TaskForm, TaskListForm, clean_book_title
 from .models import Task, TaskList
 from .operations import (
     ListData,
@@ -53,8 +46,16 @@ from .operations import (
     update_list,
     update_task,
 )
+from .presenting import (
+    household_url,
+    register_template_globals,
+    render_printable,
+    week_label,
+    weeks_of,
+)
 
 bp = Blueprint("tasklists", __name__, url_prefix="/staff/tasklists")
+bp.record_once(lambda state: register_template_globals(state.app))
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -111,23 +112,6 @@ def _list_data(form: TaskListForm) -> ListData:
     )
 
 
-def short_day(value: date) -> str:
-    """7月14日 / 14 Jul: a day inside a period that is shown with its year elsewhere."""
-    if current_language() == "zh":
-        return babel_format_date(value, "M月d日", locale="zh_Hans_CN")
-    return babel_format_date(value, "d MMM", locale="en")
-
-
-def week_label(task_list: TaskList, week: int) -> str:
-    first, last = task_list.week_bounds(week)
-    return _(
-        "Week %(week)d · %(first)s – %(last)s",
-        week=week,
-        first=short_day(first),
-        last=short_day(last),
-    )
-
-
 def _task_form(task_list: TaskList, task: Task | None = None) -> TaskForm:
     form = TaskForm(obj=task)
     weeks = range(1, task_list.week_count + 1)
@@ -147,21 +131,6 @@ def _task_data(form: TaskForm) -> TaskData:
         book_author=(form.book_author.data or "").strip(),
         book_isbn=form.isbn,
     )
-
-
-def weeks_of(task_list: TaskList) -> list[tuple[int, str, list[Task]]]:
-    """(week, label, counting tasks) for every week of the period, and any week beyond it
-    that has tasks (after the period was shortened)."""
-    tasks = task_list.counting_tasks
-    last = max([task_list.week_count, *(t.week for t in tasks)])
-    return [
-        (w, week_label(task_list, w), [t for t in tasks if t.week == w]) for w in range(1, last + 1)
-    ]
-
-
-def household_url(task_list: TaskList) -> str:
-    """The online list for families (the QR code on paper leads there)."""
-    return url_for("family_tasklists.show", list_id=task_list.id, _external=True)
 
 
 # --- lists -----------------------------------------------------------------------------------
@@ -275,9 +244,7 @@ def copy(list_id: int):
     form = CopyForm()
     form.min_weeks = source.highest_week
     if not form.is_submitted():
-        form.title.data = source.title
-        form.starts_on.data = next_year(source.starts_on)
-        form.ends_on.data = next_year(source.ends_on)
+        form.fill_from(source)
     elif form.validate():
         task_list = copy_list(
             source,
@@ -312,29 +279,6 @@ def print_blank(list_id: int):
     """A blank copy to hand out in the book room: boxes to tick by hand, QR code."""
     task_list = _load_list(list_id)
     return render_printable(task_list, back_url=url_for("tasklists.detail", list_id=task_list.id))
-
-
-def render_printable(
-    task_list: TaskList,
-    *,
-    back_url: str,
-    child: Any = None,
-    community: Community | None = None,
-    ticked: Collection[int] = (),
-) -> str:
-    """The A4 list (blank for staff, a child's for a family) with a QR code to the list online."""
-    url = household_url(task_list)
-    return render_template(
-        "tasklists/print.html",
-        task_list=task_list,
-        weeks=weeks_of(task_list),
-        child=child,
-        community=community,
-        ticked=set(ticked),
-        qr=qr_svg(url, label=_("QR code: the task list online")),
-        online_url=url,
-        back_url=back_url,
-    )
 
 
 @bp.get("/<int:list_id>/figures")
@@ -446,27 +390,3 @@ def move(list_id: int, task_id: int):
     if move_task(task, offset):
         db.session.commit()
     return redirect(url_for("tasklists.detail", list_id=list_id, _anchor=f"task-{task.id}"))
-
-
-@bp.app_template_global("tasklist_book_title")
-def book_title(title: str) -> str:
-    """《书名》 in Chinese, the plain title in English (set in italics by the stylesheet)."""
-    return f"《{title}》" if current_language() == "zh" else title
-
-
-@bp.app_template_global("tasklist_long_date")
-def long_date(value: date | datetime) -> str:
-    """2026年1月20日 / 20 January 2026: a certificate's date, without the weekday."""
-    if isinstance(value, datetime):
-        value = to_beijing(value).date()
-    if current_language() == "zh":
-        return babel_format_date(value, "y年M月d日", locale="zh_Hans_CN")
-    return babel_format_date(value, "d MMMM y", locale="en")
-
-
-@bp.app_template_global("tasklist_community_names")
-def community_names(task_list: TaskList) -> str:
-    """ "All communities" or the names of the list's communities."""
-    if task_list.all_communities:
-        return _("All communities")
-    return "、".join(localized(c) for c in task_list.communities)

@@ -12,7 +12,7 @@ from readingroom.registrations import queries
 from readingroom.registrations.models import RegistrationStatus
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import PHONE, screenshot
-from tests.fixtures_signups import birth_for_age, member_ids
+from tests.fixtures_families import birth_for_age, member_ids
 
 
 def test_guardian_signs_up_cancels_and_the_waiting_family_moves_up(

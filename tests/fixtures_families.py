@@ -1,4 +1,4 @@
-"""Fixtures and factories for the signups tests (a pytest plugin loaded by conftest.py)."""
+"""Fixtures and factories of families, members and sign-ups (a pytest plugin, see conftest)."""
 
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ from readingroom.registrations import operations as ops
 from readingroom.registrations import queries
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import PHONE, screenshot
-from tests.fixtures_signups import member_ids
+from tests.fixtures_families import member_ids
 
 
 def test_guardian_downloads_the_data_and_deletes_the_account(page, make, family, lists):

@@ -12,7 +12,7 @@ from readingroom.registrations import operations as ops
 from readingroom.registrations.models import Attendee, Registration
 from readingroom.timeutil import utcnow
 
-from .fixtures_signups import member_ids
+from .fixtures_families import member_ids
 
 
 def test_deliver_notices_sends_what_is_due(runner, make, family, caplog):
@@ -81,7 +81,7 @@ def test_notices_go_out_right_after_the_response_also_for_schedule_changes(
     h = family.household(s.room.community)
     ops.sign_up(s.id, h.id, member_ids(h))
     db.session.commit()
-    recorder = app.extensions["signups_sender"] = Recorder()
+    recorder = app.extensions["notice_sender"] = Recorder()
     login(client, make.staff(s.room.community))
     response = client.post(f"/staff/sessions/{s.id}/cancel", data={"reason": "停电"})
     assert response.status_code == 302

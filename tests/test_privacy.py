@@ -26,8 +26,8 @@ from readingroom.tasklists.operations import TickDetails, add_log_entry, tick_ta
 from readingroom.timeutil import beijing_today, utcnow
 
 from .conftest import PASSWORD, base_config, login
-from .fixtures_signups import household_login, member_ids
-from .test_signups_security import token_from
+from .fixtures_families import household_login, member_ids
+from .test_families_security import token_from
 
 
 def count(model, **where) -> int:
@@ -439,7 +439,7 @@ def _limited_family(tmp_path, make):
     app = create_app(settings)
     with app.app_context():
         db.create_all()
-        from .fixtures_signups import FamilyFactory
+        from .fixtures_families import FamilyFactory
 
         mobile = FamilyFactory(make).household().mobile
     client = app.test_client()

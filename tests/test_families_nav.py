@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from .conftest import login
-from .fixtures_signups import household_login
+from .fixtures_families import household_login
 
 NAV = re.compile(r'<nav class="main-nav"[^>]*>(.*?)</nav>', re.S)
 

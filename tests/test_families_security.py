@@ -16,7 +16,7 @@ from readingroom.registrations import operations as ops
 from readingroom.registrations.models import Registration
 
 from .conftest import PASSWORD, base_config
-from .fixtures_signups import member_ids
+from .fixtures_families import member_ids
 
 TOKEN = re.compile(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"')
 

@@ -19,7 +19,7 @@ from readingroom.registrations.models import CancelledBy, Registration, Registra
 from readingroom.timeutil import beijing_today, utcnow
 
 from .conftest import PASSWORD, login
-from .fixtures_signups import birth_for_age, household_login, member_ids, next_mobile
+from .fixtures_families import birth_for_age, household_login, member_ids, next_mobile
 
 EN = {"Accept-Language": "en"}
 

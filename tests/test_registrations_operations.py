@@ -19,7 +19,7 @@ from readingroom.registrations.signals import member_checked_in
 from readingroom.schedule.models import SessionStatus
 from readingroom.timeutil import utcnow
 
-from .fixtures_signups import member_ids
+from .fixtures_families import member_ids
 
 
 @pytest.fixture
@@ -201,9 +201,9 @@ def test_capacity_cannot_drop_below_seats_taken_and_raising_promotes(reading_ses
 def test_walk_ins_take_free_seats_only_and_are_checked_in(reading_session, family):
     sign(reading_session, family_of(family, reading_session, adults=3))
     with pytest.raises(ops.SignupError):
-        ops.add_walk_in(reading_session.id, name="李阿姨", adults=1, children=1)
+        attendance.add_walk_in(reading_session.id, name="李阿姨", adults=1, children=1)
     db.session.rollback()
-    registration = ops.add_walk_in(reading_session.id, name="李阿姨", adults=1, children=0)
+    registration = attendance.add_walk_in(reading_session.id, name="李阿姨", adults=1, children=0)
     db.session.commit()
     assert registration.is_confirmed and registration.household_id is None
     assert all(a.checked_in_at is not None for a in registration.attendees)
@@ -309,7 +309,7 @@ def test_outbox_retries_until_sent_and_gives_up_at_the_limit(app, reading_sessio
     a = family_of(family, reading_session)
     sign(reading_session, a)
     sender = FailingSender(failures=2)
-    app.extensions["signups_sender"] = sender
+    app.extensions["notice_sender"] = sender
     now = utcnow()
     report = notices.deliver_pending(now=now)
     assert (report.sent, report.retry) == (0, 1)
@@ -328,7 +328,7 @@ def test_outbox_retries_until_sent_and_gives_up_at_the_limit(app, reading_sessio
     app.config["NOTICE_MAX_ATTEMPTS"] = 1
     b = family_of(family, reading_session)
     sign(reading_session, b)
-    app.extensions["signups_sender"] = FailingSender(failures=5)
+    app.extensions["notice_sender"] = FailingSender(failures=5)
     report = notices.deliver_pending(now=utcnow() + timedelta(days=1))
     assert report.failed == 1
     # the notice stays in the app even when sending gave up
@@ -340,7 +340,7 @@ def test_a_claimed_message_is_not_sent_twice(app, reading_session, family):
     now = utcnow()
     assert notices._claim(now, 10)  # another process took it and is sending
     sender = FailingSender(failures=0)
-    app.extensions["signups_sender"] = sender
+    app.extensions["notice_sender"] = sender
     assert notices.deliver_pending(now=now).sent == 0
     assert sender.sent == []
     # if that process died, the lease runs out and the message is sent

@@ -23,7 +23,7 @@ from readingroom.registrations import queries
 from readingroom.registrations.models import CancelledBy, Registration, RegistrationStatus
 from readingroom.registrations.seats import first_that_fit
 
-from .fixtures_signups import member_ids
+from .fixtures_families import member_ids
 
 FAMILIES = 5
 

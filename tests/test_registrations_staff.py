@@ -20,7 +20,7 @@ from readingroom.schedule.operations import cancel_session
 from readingroom.timeutil import utcnow
 
 from .conftest import login
-from .fixtures_signups import household_login, member_ids
+from .fixtures_families import household_login, member_ids
 
 EN = {"Accept-Language": "en"}
 

@@ -15,7 +15,7 @@ from readingroom.extensions import db
 from readingroom.notices.models import Notice, OutboxMessage
 from readingroom.registrations.models import Registration
 
-from .fixtures_signups import household_login, member_ids
+from .fixtures_families import household_login, member_ids
 
 POSTGRES = bool(os.environ.get("TEST_DATABASE_URL"))
 

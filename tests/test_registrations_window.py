@@ -23,7 +23,7 @@ from readingroom.schedule.operations import SessionData, cancel_session, update_
 from readingroom.timeutil import BEIJING, beijing_today
 
 from .conftest import at, login
-from .fixtures_signups import member_ids
+from .fixtures_families import member_ids
 
 DAY = beijing_today() + timedelta(days=10)
 
