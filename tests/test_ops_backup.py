@@ -18,7 +18,7 @@ from readingroom.extensions import db
 from readingroom.ops.backup import BackupError, backup, restore
 from readingroom.registrations.operations import sign_up
 from tests.conftest import TEST_DATABASE_URL, base_config
-from tests.fixtures_signups import member_ids
+from tests.fixtures_families import member_ids
 from tests.servers import scratch_postgres
 
 FAMILIES = 60

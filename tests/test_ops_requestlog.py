@@ -73,7 +73,7 @@ def test_json_lines_carry_the_fields():
 def test_the_log_sender_cuts_link_tokens_short(app, make, family, caplog):
     from readingroom.notices.operations import deliver_pending
     from readingroom.registrations.operations import sign_up
-    from tests.fixtures_signups import member_ids
+    from tests.fixtures_families import member_ids
 
     h = family.household()
     sign_up(make.session().id, h.id, member_ids(h))

@@ -34,7 +34,7 @@ from readingroom.registrations.reminders import send_reminders
 from readingroom.schedule.models import SessionStatus
 from readingroom.timeutil import beijing_today, from_beijing, utcnow
 from tests.conftest import at
-from tests.fixtures_signups import member_ids
+from tests.fixtures_families import member_ids
 
 FLASK = Path(sys.executable).with_name("flask")
 
@@ -49,7 +49,7 @@ class Recorder:
 
 @pytest.fixture
 def recorder(app):
-    app.extensions["signups_sender"] = sender = Recorder()
+    app.extensions["notice_sender"] = sender = Recorder()
     return sender
 
 
@@ -166,7 +166,7 @@ def test_stopping_hands_back_the_rest_of_the_batch(app, make, family):
         def send(self, message):
             sent.append(message.notice_id)
 
-    app.extensions["signups_sender"] = OneThenStop()
+    app.extensions["notice_sender"] = OneThenStop()
     report = deliver_pending(should_stop=lambda: bool(sent))
     assert (report.sent, report.released) == (1, 3)
     rows = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
