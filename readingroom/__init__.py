@@ -38,6 +38,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
         hops = app.config["PROXY_FIX_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+    from . import requestlog
+
+    requestlog.init_app(app)
     return app
 
 
@@ -109,6 +112,7 @@ def import_models() -> None:
     from .auth import models as _auth  # noqa: F401
     from .families import models as _families  # noqa: F401
     from .notices import models as _notices  # noqa: F401
+    from .ops import models as _ops  # noqa: F401
     from .places import models as _places  # noqa: F401
     from .privacy import models as _privacy  # noqa: F401
     from .registrations import models as _registrations  # noqa: F401
@@ -126,6 +130,7 @@ def register_blueprints(app: Flask) -> None:
     from .families import views as family_views
     from .notices import views as notice_views
     from .notices.operations import deliver_after_response
+    from .ops import health
     from .places import staff_views as staff_account_views
     from .places import views as place_views
     from .privacy import staff_views as privacy_staff_views
@@ -163,6 +168,7 @@ def register_blueprints(app: Flask) -> None:
         tasklist_course_views,
         tasklist_family_views,
         report_views,
+        health,
     ):
         app.register_blueprint(module.bp)
     # Family pages send a logged-out visitor to the family login, not the staff one.

@@ -69,3 +69,7 @@ def init_app(app: Flask) -> None:
     signups_group.add_command(purge_command)
     for command in (init_db_command, seed_demo_command, create_admin_command, signups_group):
         app.cli.add_command(command)
+    from .ops.cli import COMMANDS as ops_commands
+
+    for command in ops_commands:
+        app.cli.add_command(command)

@@ -65,6 +65,7 @@ class DefaultConfig:
     NOTICE_SENDER = "log"
     NOTICE_DELIVER_INLINE = True  # try to send right after the response; the CLI retries
     NOTICE_MAX_ATTEMPTS = 8
+    NOTICE_RETRY_SECONDS = 60  # first retry after this, then doubling (at most 6 hours)
     NOTICE_SMTP_HOST = "localhost"
     NOTICE_SMTP_PORT = 25
     NOTICE_SMTP_USERNAME = ""
@@ -85,6 +86,16 @@ class DefaultConfig:
     # is also read from the environment, the template codes ALIYUN_SMS_TEMPLATE_<KIND> too.
     ALIYUN_SMS_ENDPOINT = "dysmsapi.aliyuncs.com"
     ALIYUN_SMS_PROTOCOL = "https"
+
+    # The worker (`flask --app readingroom worker`, readingroom/ops): what runs on a clock
+    WORKER_DELIVER_SECONDS = 10  # look for due notices this often
+    WORKER_REMINDER_HOUR = 10  # Beijing hour from which the day-before reminders go out
+    WORKER_PURGE_HOUR = 3  # Beijing hour of the nightly retention purge
+    RETENTION_MONTHS = 12  # personal data of registrations older than this is purged
+
+    # Logs (readingroom/requestlog.py): one line per request, "text" or "json"
+    LOG_FORMAT = "text"
+    LOG_REQUESTS = True
 
 
 ENVIRONMENT_KEYS = (
@@ -107,6 +118,7 @@ ENVIRONMENT_KEYS = (
     "SESSION_COOKIE_SECURE",
     "REMEMBER_COOKIE_SECURE",
     "PROXY_FIX_COUNT",
+    "LOG_FORMAT",
 )
 # Families of keys read from the environment as they are (the SMS sender's template codes).
 ENVIRONMENT_PREFIXES = ("ALIYUN_SMS_",)

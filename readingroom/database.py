@@ -102,7 +102,10 @@ def engine_options(uri: str) -> dict[str, Any]:
     if uri.startswith("postgresql"):
         return {
             "pool_pre_ping": True,
-            "connect_args": {"options": f"-c lock_timeout={POSTGRES_LOCK_TIMEOUT_MS}"},
+            "connect_args": {
+                "options": f"-c lock_timeout={POSTGRES_LOCK_TIMEOUT_MS}",
+                "connect_timeout": 5,  # an unreachable server is an error, not a hang
+            },
         }
     return {}
 

@@ -26,6 +26,7 @@ from .database import (
 )
 from .domain import DomainError
 from .extensions import db
+from .requestlog import request_id
 
 log = logging.getLogger(__name__)
 
@@ -52,12 +53,17 @@ def _wants_json() -> bool:
 
 def render_error(code: int, detail: str | None = None):
     title, text = _messages(code)
+    reference = request_id()  # a family can quote it to the staff; the log line has it
     if request_ctx.url_adapter is None:
         # No URLs can be built (e.g. a Host outside TRUSTED_HOSTS): a plain answer.
         return Response(f"{code} {title}\n{detail or text}\n", code, mimetype="text/plain")
     if _wants_json():
-        return jsonify(error={"code": code, "title": title, "message": detail or text}), code
-    return render_template("errors/error.html", code=code, title=title, text=detail or text), code
+        error = {"code": code, "title": title, "message": detail or text, "request_id": reference}
+        return jsonify(error=error), code
+    page = render_template(
+        "errors/error.html", code=code, title=title, text=detail or text, request_id=reference
+    )
+    return page, code
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from .. import tokens
 from ..auth.passwords import authenticate
@@ -175,6 +175,16 @@ def use_reset(reset: PasswordReset, password: str, *, now: datetime | None = Non
     reset.household.set_password(password)
     db.session.flush()
     return reset.household
+
+
+def delete_expired_resets(*, now: datetime | None = None) -> int:
+    """Remove the reset links past their expiry, used or not (no digest kept longer than
+    it could work; a job of the worker). Returns how many; flushes."""
+    deleted = db.session.execute(
+        delete(PasswordReset).where(PasswordReset.expires_at <= (now or utcnow()))
+    ).rowcount
+    db.session.flush()
+    return deleted
 
 
 # --- the private calendar feed -------------------------------------

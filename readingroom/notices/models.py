@@ -37,6 +37,7 @@ class NoticeKind(enum.Enum):
     COURSE_CANCELLED = "course_cancelled"
     LOGIN_FAILURES = "login_failures"  # many failed logins at the family's number
     RESET_LINK_ISSUED = "reset_link_issued"  # staff issued a password-reset link
+    REMINDER = "reminder"  # the day before (registrations.reminders, run by the worker)
 
 
 class Notice(db.Model):

@@ -18,6 +18,7 @@ from __future__ import annotations
 import importlib
 import logging
 import smtplib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -143,6 +144,8 @@ def notice_text(notice: Notice) -> str:
             "If you did not ask for it, tell the staff.",
             staff=notice.detail or "—",
         )
+    if kind is NoticeKind.REMINDER:
+        return _("Reminder: “%(title)s” is tomorrow, %(when)s, at %(place)s.", **about)
     raise ValueError(kind)
 
 
@@ -190,8 +193,12 @@ class Sender(Protocol):
         """Deliver or raise; raising means "try again later"."""
 
 
+# The secret part of a link (a cancellation or feed token): never written to a log.
+
+
 class LogSender:
-    """Writes notices to the application log (the default: no gateway needed)."""
+    """Writes notices to the application log (the default: no gateway needed), with the
+    number masked and link tokens cut short: whoever reads the log cannot use them."""
 
     reaches_phones = False
 
@@ -302,10 +309,23 @@ class DeliveryReport:
     sent: int = 0
     retry: int = 0
     failed: int = 0
+    released: int = 0  # claimed, then handed back unsent because the worker is stopping
+
+    def __iadd__(self, other: DeliveryReport) -> DeliveryReport:
+        self.sent += other.sent
+        self.retry += other.retry
+        self.failed += other.failed
+        self.released += other.released
+        return self
+
+    @property
+    def handled(self) -> int:
+        return self.sent + self.retry + self.failed
 
 
-def backoff(attempts: int) -> timedelta:
-    return min(timedelta(minutes=2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+def backoff(attempts: int, base_seconds: float = 60) -> timedelta:
+    """1, 2, 4, … times ``NOTICE_RETRY_SECONDS`` after each failed attempt, at most 6 hours."""
+    return min(timedelta(seconds=base_seconds * 2 ** max(attempts - 1, 0)), MAX_BACKOFF)
 
 
 def _claim(now: datetime, limit: int) -> list[int]:
@@ -326,9 +346,18 @@ def _claim(now: datetime, limit: int) -> list[int]:
 
 
 def deliver_pending(
-    *, now: datetime | None = None, limit: int = 50, base_url: str | None = None
+    *,
+    now: datetime | None = None,
+    limit: int = 50,
+    base_url: str | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> DeliveryReport:
-    """Send what is due; commits (a job of its own, not part of a request's change)."""
+    """Send what is due; commits (a job of its own, not part of a request's change).
+
+    ``should_stop`` is asked before each message (the worker's SIGTERM): the message being
+    sent is finished and recorded, the rest of the batch is handed back at once (its claim
+    and attempt undone) for the next worker or the next start.
+    """
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     now = now or utcnow()
     report = DeliveryReport()
@@ -342,6 +371,8 @@ def deliver_pending(
         for message in db.session.scalars(
             select(OutboxMessage).where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id)
         ):
+            if should_stop is not None and should_stop():
+                break
             try:
                 sender.send(compose(message.notice))
                 results[message.id] = None
@@ -351,8 +382,14 @@ def deliver_pending(
     db.session.rollback()
     begin_write()
     maximum = app.config["NOTICE_MAX_ATTEMPTS"]
+    retry_seconds = float(app.config["NOTICE_RETRY_SECONDS"])
     for message in db.session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(ids))):
-        error = results.get(message.id, "not attempted")
+        if message.id not in results:  # stopped before it: hand it back untouched
+            message.attempts -= 1
+            message.next_attempt_at = now
+            report.released += 1
+            continue
+        error = results[message.id]
         if error is None:
             message.status = OutboxStatus.SENT
             message.sent_at = utcnow()
@@ -363,7 +400,7 @@ def deliver_pending(
             message.last_error = error
             report.failed += 1
         else:
-            message.next_attempt_at = now + backoff(message.attempts)
+            message.next_attempt_at = now + backoff(message.attempts, retry_seconds)
             message.last_error = error
             report.retry += 1
     db.session.commit()

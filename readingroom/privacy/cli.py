@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 
 from ..extensions import db
-from ..timeutil import utcnow
-from .operations import purge_before
+from .operations import purge_before, retention_cutoff
 
 
 @click.command("purge")
-@click.option("--months", default=12, show_default=True)
+@click.option("--months", type=int, help="Default: RETENTION_MONTHS of the configuration (12).")
 @with_appcontext
-def purge_command(months: int) -> None:
+def purge_command(months: int | None) -> None:
     """Remove personal data from registrations older than MONTHS (counts stay)."""
-    result = purge_before(utcnow() - timedelta(days=round(months * 30.44)))
+    if months is None:
+        months = current_app.config["RETENTION_MONTHS"]
+    result = purge_before(retention_cutoff(months))
     db.session.commit()
     click.echo(", ".join(f"{v} {k}" for k, v in result.items()))

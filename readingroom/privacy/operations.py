@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, bindparam, delete, or_, select, update
@@ -109,6 +109,11 @@ def _give_refs(registration_ids: Select) -> None:
             .values(person_ref=bindparam("b_ref")),
             [{"b_member": m, "b_ref": _random_ref()} for m in members],
         )
+
+
+def retention_cutoff(months: int, now: datetime | None = None) -> datetime:
+    """The instant before which personal data is purged, ``months`` (of 30.44 days) ago."""
+    return (now or utcnow()) - timedelta(days=round(months * 30.44))
 
 
 def purge_before(cutoff: datetime) -> dict[str, int]:

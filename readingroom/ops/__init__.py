@@ -1,0 +1,1 @@
+"""Running the app for years: the worker, backups, health checks (above every domain)."""
