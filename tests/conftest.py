@@ -24,6 +24,7 @@ from contextlib import closing
 from datetime import date, datetime, time, timedelta
 from itertools import count
 from pathlib import Path
+from time import monotonic, sleep
 
 import pytest
 from flask import Flask, has_app_context
@@ -77,9 +78,29 @@ def app(fresh_database, app_config) -> Iterator[Flask]:
     app = create_app(config)
     app.test_client_class = IsolatedClient
     with app.app_context():
+        if TEST_DATABASE_URL:
+            _wait_for_the_feed_listener()
         yield app
         db.session.remove()
         db.engine.dispose()
+
+
+def _wait_for_the_feed_listener() -> None:
+    """Start the app's feed listener (PostgreSQL) and wait until it is trusted.
+
+    As in a process that has served for a while, and as when every test shared one
+    database and so one listener: whether a request finds it trusted (and queries less)
+    must not depend on how fast it started in the test. Tests of its start, loss and
+    return (test_calendars_changes.py) still see those, from here on.
+    """
+    from readingroom.calendars import changes
+
+    listener = changes.listener()
+    deadline = monotonic() + 30
+    while listener is not None and not listener.trusted:
+        if monotonic() > deadline:
+            raise RuntimeError("the feed listener was not trusted within 30 s")
+        sleep(0.002)
 
 
 # --- the database: built once, copied for every test -------------------------------------------
