@@ -9,41 +9,10 @@ VENV=${VENV:-.venv}
 PY="$VENV/bin/python"
 CHECK=${CHECK_ICS:-../shared/tools/check_ics/check_ics}
 
-work=$(mktemp -d)
-server=""
-cleanup() {
-  if [ -n "$server" ]; then
-    kill "$server" 2>/dev/null || true
-    wait "$server" 2>/dev/null || true
-  fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-export DATABASE_URL="sqlite:///$work/demo.sqlite3"
-export SECRET_KEY="ci-courses"
-export PUBLIC_BASE_URL="http://127.0.0.1"  # production mode needs it; the port follows
-"$VENV/bin/flask" --app readingroom init-db >"$work/seed.log" 2>&1
-"$VENV/bin/flask" --app readingroom seed-demo >>"$work/seed.log" 2>&1
-
-port=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-base="http://127.0.0.1:$port"
-export PUBLIC_BASE_URL="$base"
-"$VENV/bin/gunicorn" -w 2 -b "127.0.0.1:$port" "readingroom:create_app()" >"$work/server.log" 2>&1 &
-server=$!
-
-fetch() {  # fetch URL FILE
-  "$PY" - "$1" "$2" <<'PYEOF'
-import sys, urllib.request
-with urllib.request.urlopen(sys.argv[1], timeout=30) as response:
-    open(sys.argv[2], "wb").write(response.read())
-PYEOF
-}
-for _ in $(seq 1 50); do
-  if fetch "$base/courses/" "$work/courses.html" 2>/dev/null; then break; fi
-  sleep 0.2
-done
-fetch "$base/courses/" "$work/courses.html" || { echo "courses: server did not start"; cat "$work/server.log"; exit 1; }
+# shellcheck source=../lib/demo_server.sh
+source .ci/lib/demo_server.sh
+demo_server courses
+fetch "$base/courses/" "$work/courses.html"
 
 # The course's rooms and its first session, from the database.
 read -r -a rooms <<<"$("$PY" - <<'PYEOF'
