@@ -229,17 +229,17 @@ def test_feed_window_is_90_days_back(client, make):
 
 def test_window_moving_past_a_session_moves_last_modified(app, make):
     """When a session leaves the window, Last-Modified is the moment it left."""
-    from readingroom.calendars.queries import feed_state
+    from readingroom.calendars.queries import Scope, feed_state
 
     room = make.room()
     today = beijing_today()
     old = make.session(room, start=at(today - timedelta(days=91), 10))
     backdate(old, hours=24 * 200)
-    state = feed_state(today)
+    state = feed_state(Scope(), today)
     left = at(today, 0).astimezone(UTC)
     assert state.last_modified == left
-    assert feed_state(today).fingerprint == state.fingerprint
-    assert feed_state(today - timedelta(days=1)).fingerprint != state.fingerprint
+    assert feed_state(Scope(), today).fingerprint == state.fingerprint
+    assert feed_state(Scope(), today - timedelta(days=1)).fingerprint != state.fingerprint
 
 
 def test_single_session_download(client, world):

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from readingroom.calendars.ical import FEED_WINDOW_DAYS
+from readingroom.calendars.ical import FEED_DAYS_AHEAD, FEED_WINDOW_DAYS
 from readingroom.registrations.occupancy import Occupancy
 from readingroom.timeutil import BEIJING, beijing_today
 from tests.conftest import at, login
@@ -215,7 +215,7 @@ def test_subscribe_page_explains_every_platform_and_lists_the_feeds(client, worl
     ):
         assert f"webcal://readingroom.test{feed}" in page
     assert '<svg class="qr" role="img"' in page
-    assert f"订阅包含 {FEED_WINDOW_DAYS} 天前至今后的全部活动" in page
+    assert f"订阅包含 {FEED_WINDOW_DAYS} 天前至 {FEED_DAYS_AHEAD} 天后" in page
 
 
 def test_calendar_page_offers_a_qr_code_to_subscribe(client, world):

@@ -36,8 +36,10 @@ if TYPE_CHECKING:
 
 PRODID = "-//Binhe subdistrict//readingroom//ZH"
 TZID = "Asia/Shanghai"
-#: Feeds carry sessions that start on or after this many days before today (Beijing).
+#: Feeds carry sessions that start on or after this many days before today (Beijing) ...
 FEED_WINDOW_DAYS = 90
+#: ... and at most this many days after it (13 months). Both: FEED_DAYS_BEFORE/AHEAD config.
+FEED_DAYS_AHEAD = 396
 #: How often clients are asked to refresh a subscription.
 REFRESH_INTERVAL = timedelta(hours=6)
 CANCELLED_PREFIX = "【已取消】"
@@ -277,6 +279,17 @@ def assemble_calendar(
     return head[: -len(_END)] + b"".join(event_chunks) + _END
 
 
-def feed_window_start(today: date) -> datetime:
-    """The first instant a feed carries: Beijing midnight ``FEED_WINDOW_DAYS`` days ago."""
-    return beijing_day_bounds(today - timedelta(days=FEED_WINDOW_DAYS))[0]
+def feed_window_start(today: date, days_before: int = FEED_WINDOW_DAYS) -> datetime:
+    """The first instant a feed carries: Beijing midnight ``days_before`` days ago."""
+    return beijing_day_bounds(today - timedelta(days=days_before))[0]
+
+
+def feed_window(
+    today: date, days_before: int = FEED_WINDOW_DAYS, days_ahead: int = FEED_DAYS_AHEAD
+) -> tuple[datetime, datetime]:
+    """[start, end) of what a feed carries: from Beijing midnight ``days_before`` days ago to
+    the Beijing midnight that ends the day ``days_ahead`` days from ``today``."""
+    return (
+        feed_window_start(today, days_before),
+        beijing_day_bounds(today + timedelta(days=days_ahead))[1],
+    )
