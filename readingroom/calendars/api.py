@@ -32,7 +32,7 @@ from ..timeutil import beijing_today, to_beijing
 from .cache import SharedCache, compress_as, digest
 from .feeds import not_modified
 from .grid import parse_day
-from .params import ParamError, refuse_unknown, scope_from_args, single
+from .params import ParamError, current_scope, refuse_unknown, single
 from .queries import Scope, beijing_range, range_state
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -181,16 +181,22 @@ def sessions():
             raise ParamError("end", _("end must not be before start."))
         if (end - start).days + 1 > MAX_DAYS:
             raise ParamError("end", _("Ask for at most %(days)d days at once.", days=MAX_DAYS))
-        scope = scope_from_args(request.args, with_age=False)
+        next_url = None
+        if (end - start).days + 1 > PAGE_DAYS:
+            following = start + timedelta(days=PAGE_DAYS)
+            args = {
+                **request.args.to_dict(),
+                "start": following.isoformat(),
+                "end": end.isoformat(),
+            }
+            next_url = url_for("api.sessions", _external=True) + "?" + urlencode(args)
+            end = following - timedelta(days=1)
+        bounds = beijing_range(start, end)
+        scope, state = current_scope(
+            request.args, lambda scope: range_state(scope, *bounds), with_age=False
+        )
     except ParamError as exc:
         return _error(exc)
-    next_url = None
-    if (end - start).days + 1 > PAGE_DAYS:
-        following = start + timedelta(days=PAGE_DAYS)
-        args = {**request.args.to_dict(), "start": following.isoformat(), "end": end.isoformat()}
-        next_url = url_for("api.sessions", _external=True) + "?" + urlencode(args)
-        end = following - timedelta(days=1)
-    state = range_state(scope, *beijing_range(start, end))
     key = digest(ANSWER_FORMAT, request.host_url, scope.params(), start, end, next_url, state)
     body = _answers.get(key)
     if body is None:

@@ -67,6 +67,12 @@ class LRUCache(Generic[V]):
             self._entries.move_to_end(key)
             return value
 
+    def discard(self, key: str) -> None:
+        with self._lock:
+            entry = self._entries.pop(key, None)
+            if entry is not None:
+                self._size -= entry[1]
+
     def put(self, key: str, value: V) -> None:
         size = self.size_of(value)
         if size > self.max_size:

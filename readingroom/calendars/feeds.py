@@ -24,7 +24,7 @@ from .ical import (
     serialize,
     session_event,
 )
-from .params import ParamError, scope_from_args
+from .params import ParamError, current_scope
 from .queries import (
     Scope,
     current_feed_window,
@@ -161,9 +161,13 @@ def not_modified(etag: str, last_modified: datetime) -> str | None:
     return None
 
 
-def _feed_response(scope: Scope) -> Response:
+def _feed_for(args: MultiDict[str, str]) -> Response:
+    """The feed of the scope that ``args`` name (slugs, an age); 400/404 when they are bad."""
     today = beijing_today()
-    state = feed_state(scope, today)
+    try:
+        scope, state = current_scope(args, lambda scope: feed_state(scope, today))
+    except ParamError as exc:
+        abort(exc.status, exc.message)
     base = base_url()
     name = feed_name(scope)
     scope_key = sorted(scope.params().items())
@@ -182,15 +186,6 @@ def _feed_response(scope: Scope) -> Response:
         body_cache.set(etag, body)
     compress_as(etag)
     return ics_response(body, last_modified=state.last_modified, etag=etag)
-
-
-def _feed_for(args: MultiDict[str, str]) -> Response:
-    """The feed of the scope that ``args`` name (slugs, an age); 400/404 when they are bad."""
-    try:
-        scope = scope_from_args(args)
-    except ParamError as exc:
-        abort(exc.status, exc.message)
-    return _feed_response(scope)
 
 
 @bp.get("/feeds/all.ics")

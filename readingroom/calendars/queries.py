@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from flask import abort, current_app
 from sqlalchemy import Engine, Select, event, or_, select
@@ -162,6 +163,9 @@ class FeedState:
 
     fingerprint: str
     last_modified: datetime
+    #: slug|name of the scope's community, room (|its community's name) and strand, as
+    #: the database has them now (see params.current_scope)
+    checks: tuple[str | None, ...] = ()
 
 
 _EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
@@ -225,6 +229,34 @@ def _scope_conditions(scope: Scope, s: str, r: str, p: str, mark: str) -> tuple[
     return "".join(" AND " + c for c in sql), values
 
 
+_CHECK_SQL = {
+    "community": "(SELECT slug || '|' || name FROM community WHERE id = {p})",
+    "room": (
+        "(SELECT r3.slug || '|' || r3.name || '|' || c3.name FROM room r3"
+        " JOIN community c3 ON c3.id = r3.community_id WHERE r3.id = {p})"
+    ),
+    "program": "(SELECT slug || '|' || name FROM program WHERE id = {p})",
+}
+
+
+def _scope_places(scope: Scope) -> list[tuple[str, Any]]:
+    return [
+        (kind, x)
+        for kind, x in (
+            ("community", scope.community),
+            ("room", scope.room),
+            ("program", scope.program),
+        )
+        if x is not None
+    ]
+
+
+def scope_checks(scope: Scope) -> tuple[str | None, ...]:
+    """What the validators' query should read back for the scope's places (Ref.check);
+    ORM rows count as current."""
+    return tuple(getattr(x, "check", None) for _, x in _scope_places(scope))
+
+
 def _state_row(scope: Scope, start: datetime, end: datetime, *, places: bool = False) -> tuple:
     """Run the validators' query on a pooled DBAPI connection of its own.
 
@@ -247,7 +279,14 @@ def _state_row(scope: Scope, start: datetime, end: datetime, *, places: bool = F
     sql = _STATE_SQL.format(p=mark, where=where, where2=where2)
     if places:
         sql = sql.replace("\nFROM", _PLACES_SQL, 1)
-    parameters = (stamp(start), *values2, stamp(start), stamp(end), *values)
+    checked = _scope_places(scope)
+    if checked:
+        extra = ",\n  ".join(_CHECK_SQL[kind].format(p=mark) for kind, _ in checked)
+        sql = sql.replace(
+            "\nFROM reading_session s\n", f",\n  {extra}\nFROM reading_session s\n", 1
+        )
+    ids = [x.id for _, x in checked]
+    parameters = (stamp(start), *values2, *ids, stamp(start), stamp(end), *values)
     for listener in _raw_query_listeners:
         listener(sql)
     connection = engine.raw_connection()
@@ -379,7 +418,9 @@ def _compute_state(
             stamps.append(beijing_day_bounds(entered_on)[0])
     else:
         dropped = None  # a page's range is fixed: nothing moves past it
+    n_checks = len(_scope_places(scope))
+    checks = tuple(row[len(row) - n_checks :]) if n_checks else ()
     parts = (count, first, last, dropped, *stamps, *row[9:])
     last_modified = max([s for s in stamps + anywhere if s is not None], default=_EPOCH)
     fingerprint = hashlib.sha256(repr(parts).encode()).hexdigest()[:24]
-    return FeedState(fingerprint, last_modified.replace(microsecond=0))
+    return FeedState(fingerprint, last_modified.replace(microsecond=0), checks)

@@ -28,7 +28,7 @@ from .cache import SharedCache, compress_as, digest
 from .feeds import feed_url
 from .forms import FilterForm, PosterForm
 from .grid import add_months, by_day, month_weeks, parse_day, parse_month, week_days
-from .params import ParamError, scope_from_args
+from .params import ParamError, current_scope
 from .queries import (
     Scope,
     beijing_range,
@@ -173,11 +173,15 @@ def index():
         return redirect(url_for("calendars.index") + ("?" + urlencode(kept) if kept else ""))
     today, now = beijing_today(), utcnow()
     span = page_span(today)
+    bounds = beijing_range(span.first, span.last)
+
+    def state_of(scope: Scope):
+        return range_state(scope, *bounds, places=True)
+
     try:
-        data_scope = scope_from_args(request.args)
-    except ParamError:
-        data_scope = Scope()  # the form ignores what is bad: every session may show
-    state = range_state(data_scope, *beijing_range(span.first, span.last), places=True)
+        _, state = current_scope(request.args, state_of)
+    except ParamError:  # the form ignores what is bad: every session may show
+        state = state_of(Scope())
     query = sorted(request.args.items(multi=True))
     key = digest(PAGE_FORMAT, current_language(), request.host_url, query, today, state)
     plan = _plans.get(key)
