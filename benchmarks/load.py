@@ -257,7 +257,7 @@ def wrk(url: str, seconds: int, connections: int, headers: list[str]) -> dict:
         command += ["-H", header]
     out = subprocess.run(command + [url], capture_output=True, text=True, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", out, re.M))
+    latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)\s*$", out, re.M))
     if len(latency) != 2:
         raise RuntimeError(f"wrk {url}: no latency figures in\n{out}")
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)

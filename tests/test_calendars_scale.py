@@ -196,3 +196,28 @@ def test_two_instances_share_rendered_feeds_through_redis(tmp_path, two, count_q
     assert shared.status_code == 200 and shared.data == rendered.data
     # the slug and the validators; the sessions were not loaded again
     assert counter.count <= 3
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "绘本共读",
+        "逗号, 分号; 反斜杠\\ 和 \\N 换行\n第二行\r\n第三行",
+        "长" * 80 + "，" + "a\\," * 30,
+    ],
+)
+def test_feed_events_are_written_directly_with_the_bytes_icalendar_writes(make, title):
+    from readingroom.calendars.ical import event_bytes, serialize, session_event
+
+    program = make.program("p-text", name="亲子, 阅读; 板块")
+    room = make.room(make.community("yaozhuang"), address="滨河街道1号，二楼; 东侧\\门")
+    s = make.session(
+        room, program=program, title=title, host="王老师, 李老师", description=title * 3
+    )
+    s.suggested_books = "《团圆》\n《好饿的毛毛虫》, 第二册"
+    db.session.commit()
+    base = "http://readingroom.test"
+    assert event_bytes(s, base_url=base) == serialize(session_event(s, base_url=base))
+    s.status = type(s.status)("cancelled")
+    s.cancel_reason = "下雨, 改期"
+    assert event_bytes(s, base_url=base) == serialize(session_event(s, base_url=base))

@@ -20,8 +20,8 @@ from .ical import (
     CANCELLED_PREFIX,
     assemble_calendar,
     build_calendar,
+    event_bytes,
     modified_at,
-    serialize,
     session_event,
 )
 from .params import ParamError, current_scope
@@ -97,7 +97,7 @@ def event_chunk(reading_session: ReadingSession, base: str) -> bytes:
     )
     chunk = event_cache.get(key)
     if chunk is None:
-        chunk = serialize(session_event(reading_session, base_url=base))
+        chunk = event_bytes(reading_session, base_url=base)
         event_cache.put(key, chunk)
     return chunk
 

@@ -198,6 +198,19 @@ FROM reading_session s
   JOIN room r ON r.id = s.room_id JOIN program p ON p.id = s.program_id
 WHERE s.starts_at >= {p} AND s.starts_at < {p}{where}
 """
+# The same for every session (the full feed, an unfiltered page): no joins, and the
+# latest updates of the whole tables (one index lookup each) instead of the window's.
+_ALL_STATE_SQL = """
+SELECT
+  count(*), min(starts_at), max(starts_at),
+  (SELECT max(updated_at) FROM reading_session), (SELECT max(updated_at) FROM room),
+  (SELECT max(updated_at) FROM program),
+  (SELECT max(starts_at) FROM reading_session WHERE starts_at < {p}),
+  (SELECT max(updated_at) FROM reading_session),
+  (SELECT max(updated_at) FROM room)
+FROM reading_session
+WHERE starts_at >= {p} AND starts_at < {p}
+"""
 # Pages list every book room and strand in their filters: what changes those lists.
 _PLACES_SQL = """,
   (SELECT count(*) FROM community), (SELECT count(*) FROM room),
@@ -276,7 +289,10 @@ def _state_row(scope: Scope, start: datetime, end: datetime, *, places: bool = F
 
     where, values = _scope_conditions(scope, "s", "r", "p", mark)
     where2, values2 = _scope_conditions(scope, "s2", "r2", "p2", mark)
-    sql = _STATE_SQL.format(p=mark, where=where, where2=where2)
+    if scope.is_empty:
+        sql = _ALL_STATE_SQL.format(p=mark)
+    else:
+        sql = _STATE_SQL.format(p=mark, where=where, where2=where2)
     if places:
         sql = sql.replace("\nFROM", _PLACES_SQL, 1)
     checked = _scope_places(scope)
