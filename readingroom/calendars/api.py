@@ -197,7 +197,9 @@ def sessions():
         )
     except ParamError as exc:
         return _error(exc)
-    key = digest(ANSWER_FORMAT, request.host_url, scope.params(), start, end, next_url, state)
+    key = digest(
+        ANSWER_FORMAT, request.host_url, scope.params(), start, end, next_url, state.fingerprint
+    )
     body = _answers.get(key)
     if body is None:
         body = _answer(scope, start, end, next_url)

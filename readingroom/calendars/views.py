@@ -183,7 +183,7 @@ def index():
     except ParamError:  # the form ignores what is bad: every session may show
         state = state_of(Scope())
     query = sorted(request.args.items(multi=True))
-    key = digest(PAGE_FORMAT, current_language(), request.host_url, query, today, state)
+    key = digest(PAGE_FORMAT, current_language(), request.host_url, query, today, state.fingerprint)
     plan = _plans.get(key)
     if plan is not None:
         page_key = _page_key(key, plan, now)
