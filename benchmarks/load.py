@@ -21,7 +21,8 @@ gunicorn (``--workers`` x ``--threads``) on 127.0.0.1 and measures, in one run:
   plain-icalendar floor for the same number of events (icalendar objects built and
   serialised in this process);
 * sign-ups: ``--families`` households, logged in, each signing up for each of
-  ten sessions at once (a barrier): sign-ups a second, p50/p99, 5xx, and the
+  ten sessions (each family starting at another one) at once (a barrier):
+  sign-ups a second, p50/p99, 5xx, and the
   check that no session is overbooked; the SQL statements of one sign-up are
   counted in-process;
 * the workers' resident memory at the end.
@@ -352,9 +353,10 @@ def signups(port: int, info: dict) -> dict:
     codes: list[int] = []
     lock = threading.Lock()
 
-    def run(client, member, token):
+    def run(i, client, member, token):
         barrier.wait()
-        for sid in info["signup_sessions"]:
+        ids = info["signup_sessions"]
+        for sid in ids[i % len(ids) :] + ids[: i % len(ids)]:  # families start apart
             started = clock.perf_counter()
             response = client.post(
                 f"{base}/sessions/{sid}/signup",
@@ -366,7 +368,7 @@ def signups(port: int, info: dict) -> dict:
                 latencies.append((clock.perf_counter() - started) * 1000)
                 codes.append(response.status_code)
 
-    threads = [threading.Thread(target=run, args=c) for c in clients]
+    threads = [threading.Thread(target=run, args=(i, *c)) for i, c in enumerate(clients)]
     started = clock.perf_counter()
     for thread in threads:
         thread.start()
