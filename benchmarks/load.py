@@ -2,8 +2,8 @@
 
     apt-get install -y wrk redis-server          # the load generator (Debian), Redis optional
     .venv/bin/python benchmarks/load.py --sizes 1600,16000
-    .venv/bin/python benchmarks/load.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/rr_bench \\
-        --redis-url redis://127.0.0.1:6379/7 --sizes 1600,16000,100000
+    .venv/bin/python benchmarks/load.py --redis-url redis://127.0.0.1:6379/7 \\
+        --database-url postgresql+psycopg://postgres@127.0.0.1:5432/rr_bench --sizes 1600,16000
 
 For each size it loads a data set into a scratch database (SQLite in a temporary
 directory, or the PostgreSQL database named, which it empties first), starts
@@ -256,7 +256,7 @@ def wrk(url: str, seconds: int, connections: int, headers: list[str]) -> dict:
     command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "10s"]
     for header in headers:
         command += ["-H", header]
-    out = subprocess.run(command + [url], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)\s*$", out, re.M))
     if len(latency) != 2:
@@ -443,7 +443,7 @@ def measure(uri: str, info: dict, args, workdir: Path) -> dict:
         gz = {"Accept-Encoding": "gzip"}
         feed_a = "/feeds/community/c0.ics"
         # the first render of a community's feed after the start (nothing cached)
-        first, status, headers, body = single.get(feed_a, gz)
+        first = single.get(feed_a, gz)[0]
         _, _, _, raw = single.get(feed_a)
         events = raw.count(b"BEGIN:VEVENT")
         out["first_render"] = {"ms": first, "events": events, "floor_ms": icalendar_floor(events)}
