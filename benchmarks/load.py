@@ -446,7 +446,14 @@ def measure(uri: str, info: dict, args, workdir: Path) -> dict:
         first = single.get(feed_a, gz)[0]
         _, _, _, raw = single.get(feed_a)
         events = raw.count(b"BEGIN:VEVENT")
-        out["first_render"] = {"ms": first, "events": events, "floor_ms": icalendar_floor(events)}
+        # other communities' feeds, each rendered for the first time by a warm process
+        renders = [single.get(f"/feeds/community/c{i}.ics", gz)[0] for i in range(1, 6)]
+        out["first_render"] = {
+            "ms": first,
+            "warm_process_ms": statistics.median(renders),
+            "events": events,
+            "floor_ms": icalendar_floor(events),
+        }
         today = beijing_today()
         month_first = today.replace(day=1)
         month_last = (month_first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
@@ -543,7 +550,8 @@ def report(size: int, info: dict, out: dict) -> None:
         print(f"  {label:60} {r['ms']:8.2f} ms {r['ms'] / trivial:7.1f}×  status {r['status']}")
     fr = out["first_render"]
     print(
-        f"first render of a community feed: {fr['ms']:.1f} ms for {fr['events']} events "
+        f"first render of a community feed: {fr['ms']:.1f} ms after the start, "
+        f"{fr['warm_process_ms']:.1f} ms in a warm process, for {fr['events']} events "
         f"(plain icalendar floor {fr['floor_ms']:.1f} ms)"
     )
     s = out["signups"]
