@@ -37,6 +37,10 @@ class DefaultConfig:
     # Feeds carry sessions from this many days before today to this many after (13 months).
     FEED_DAYS_BEFORE = 90
     FEED_DAYS_AHEAD = 396
+    # A feed with more sessions than this (a whole city's) answers 413 and names the
+    # feeds to take instead: no calendar app holds it, and rendering it would not fit
+    # a worker's memory. None: no limit.
+    FEED_MAX_EVENTS = 20_000
 
     # Rendered feeds, pages and API answers (calendars/cache.py): each process keeps its
     # own; with REDIS_URL (or CACHE_REDIS_URL) they are shared through Redis (Flask-Caching).

@@ -223,3 +223,11 @@ def test_feed_events_are_written_directly_with_the_bytes_icalendar_writes(make, 
     s.status = type(s.status)("cancelled")
     s.cancel_reason = "下雨, 改期"
     assert event_bytes(s, base_url=base) == serialize(session_event(s, base_url=base))
+
+
+@pytest.mark.parametrize("app_config", [{"FEED_MAX_EVENTS": 1}])
+def test_a_feed_larger_than_any_calendar_app_takes_says_what_to_take(client, two, app_config):
+    response = client.get("/feeds/all.ics")
+    assert response.status_code == 413
+    assert "订阅一个社区" in response.get_data(as_text=True)
+    assert client.get(FEED_A).status_code == 200  # one session: within the limit

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from flask import Blueprint, Response, abort, request, url_for
+from flask import Blueprint, Response, abort, current_app, request, url_for
 from werkzeug.datastructures import MultiDict
 from werkzeug.http import is_resource_modified
 
@@ -161,6 +161,19 @@ def not_modified(etag: str, last_modified: datetime) -> str | None:
     return None
 
 
+def too_large(count: int, limit: int) -> Response:
+    """A feed no calendar app could hold (a whole city): say which feeds to take instead."""
+    text = (
+        f"这个订阅包含{count}场活动，超过了{limit}场的上限，日历应用无法使用。"
+        "请订阅一个社区、一个书房或一个阅读板块的日历。\n"
+        f"This feed would hold {count} sessions, more than the {limit} a calendar app can "
+        "take: subscribe to one community, book room or strand instead.\n"
+    )
+    response = Response(text, status=413, mimetype="text/plain")
+    response.headers["Cache-Control"] = f"public, max-age={FEED_MAX_AGE}"
+    return response
+
+
 def _feed_for(args: MultiDict[str, str]) -> Response:
     """The feed of the scope that ``args`` name (slugs, an age); 400/404 when they are bad."""
     today = beijing_today()
@@ -168,6 +181,9 @@ def _feed_for(args: MultiDict[str, str]) -> Response:
         scope, state = current_scope(args, lambda scope: feed_state(scope, today))
     except ParamError as exc:
         abort(exc.status, exc.message)
+    limit = current_app.config.get("FEED_MAX_EVENTS")
+    if limit and state.count > limit:
+        return too_large(state.count, limit)
     base = base_url()
     name = feed_name(scope)
     scope_key = sorted(scope.params().items())

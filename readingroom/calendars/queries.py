@@ -166,6 +166,7 @@ class FeedState:
     #: slug|name of the scope's community, room (|its community's name) and strand, as
     #: the database has them now (see params.current_scope)
     checks: tuple[str | None, ...] = ()
+    count: int = 0  # sessions in the scope and window (or range)
 
 
 _EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
@@ -439,4 +440,4 @@ def _compute_state(
     parts = (count, first, last, dropped, *stamps, *row[9:])
     last_modified = max([s for s in stamps + anywhere if s is not None], default=_EPOCH)
     fingerprint = hashlib.sha256(repr(parts).encode()).hexdigest()[:24]
-    return FeedState(fingerprint, last_modified.replace(microsecond=0), checks)
+    return FeedState(fingerprint, last_modified.replace(microsecond=0), checks, int(count))
