@@ -50,7 +50,8 @@ class DefaultConfig:
     CACHE_DEFAULT_TIMEOUT = 24 * 3600  # keys are content digests: the timeout only frees Redis
     # Responses gzip-compressed by the app (Flask-Compress); compressed bytes are cached.
     COMPRESS_ALGORITHM = "gzip"
-    COMPRESS_MIMETYPES = ("text/html", "text/calendar", "application/json", "text/css")
+    COMPRESS_MIMETYPES = ("text/html", "text/calendar", "application/json")
+    COMPRESS_STREAMS = False  # static files (small, cached by browsers) are sent as they are
     COMPRESS_LEVEL = 6
     COMPRESS_MIN_SIZE = 500
 
