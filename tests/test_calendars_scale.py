@@ -22,7 +22,7 @@ from readingroom.calendars import cache
 from readingroom.calendars.ical import FEED_DAYS_AHEAD
 from readingroom.extensions import db
 from readingroom.timeutil import beijing_today
-from tests.conftest import TEST_DATABASE_URL, at, base_config
+from tests.conftest import at, base_config
 
 REDIS_TEST_URL = os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/7")
 
@@ -178,7 +178,7 @@ def redis_or_skip():
 def test_two_instances_share_rendered_feeds_through_redis(tmp_path, two, count_queries):
     """A second app (another worker or machine) serves the feed the first one rendered."""
     redis_or_skip()
-    uri = TEST_DATABASE_URL or str(db.engine.url)
+    uri = db.engine.url.render_as_string(hide_password=False)  # this test's own database
     config = base_config(uri) | {
         "REDIS_URL": REDIS_TEST_URL,
         "CACHE_KEY_PREFIX": f"rr-test-{uuid.uuid4().hex}:",
