@@ -54,7 +54,7 @@ def register_url_converters(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     from . import i18n
     from .database import configure_engine, render_migration_item
-    from .extensions import babel, csrf, db, limiter, login_manager, migrate
+    from .extensions import babel, cache, compress, csrf, db, limiter, login_manager, migrate
 
     import_models()
     db.init_app(app)
@@ -72,6 +72,13 @@ def register_extensions(app: Flask) -> None:
     i18n.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale)
     limiter.init_app(app)
+    cache.init_app(app)
+    from .calendars.cache import compress_cache_backend, compress_cache_key
+
+    # gzip by the app; what a view marks as cacheable is compressed once (cache.py)
+    app.config.setdefault("COMPRESS_CACHE_BACKEND", compress_cache_backend)
+    app.config.setdefault("COMPRESS_CACHE_KEY", compress_cache_key)
+    compress.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message_category = "info"

@@ -35,6 +35,26 @@ class DefaultConfig:
     # PostgreSQL: each process listens for the database's change notifications and answers
     # feed requests and 304s without a query while nothing changed (calendars/changes.py).
     FEED_LISTEN = True
+    # Feeds carry sessions from this many days before today to this many after (13 months).
+    FEED_DAYS_BEFORE = 90
+    FEED_DAYS_AHEAD = 396
+    # A feed with more sessions than this (a whole city's) answers 413 and names the
+    # feeds to take instead: no calendar app holds it, and rendering it would not fit
+    # a worker's memory. None: no limit.
+    FEED_MAX_EVENTS = 20_000
+
+    # Rendered feeds, pages and API answers (calendars/cache.py): each process keeps its
+    # own; with REDIS_URL (or CACHE_REDIS_URL) they are shared through Redis (Flask-Caching).
+    CACHE_TYPE = "NullCache"
+    CACHE_NO_NULL_WARNING = True  # NullCache is the per-process mode, not a mistake
+    CACHE_KEY_PREFIX = "readingroom:"
+    CACHE_DEFAULT_TIMEOUT = 24 * 3600  # keys are content digests: the timeout only frees Redis
+    # Responses gzip-compressed by the app (Flask-Compress); compressed bytes are cached.
+    COMPRESS_ALGORITHM = "gzip"
+    COMPRESS_MIMETYPES = ("text/html", "text/calendar", "application/json")
+    COMPRESS_STREAMS = False  # static files (small, cached by browsers) are sent as they are
+    COMPRESS_LEVEL = 6
+    COMPRESS_MIN_SIZE = 500
 
     SQLALCHEMY_RECORD_QUERIES = False
 
@@ -102,6 +122,7 @@ ENVIRONMENT_KEYS = (
     "SECRET_KEY",
     "DATABASE_URL",
     "REDIS_URL",
+    "CACHE_REDIS_URL",
     "RATELIMIT_STORAGE_URI",
     "SERVER_NAME",
     "PREFERRED_URL_SCHEME",
@@ -160,6 +181,10 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
 
     if app.config.get("REDIS_URL") and app.config["RATELIMIT_STORAGE_URI"] == "memory://":
         app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]
+    redis_url = app.config.get("CACHE_REDIS_URL") or app.config.get("REDIS_URL")
+    if redis_url and app.config["CACHE_TYPE"] == "NullCache":
+        app.config["CACHE_TYPE"] = "RedisCache"
+        app.config["CACHE_REDIS_URL"] = redis_url
 
     _security_settings(app)
 

@@ -1,6 +1,8 @@
 """Flask extensions, created unbound and bound in :func:`readingroom.create_app`."""
 
 from flask_babel import Babel
+from flask_caching import Cache
+from flask_compress import Compress
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -31,3 +33,7 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+#: Shared store for rendered feeds, pages and API answers: Redis when configured
+#: (CACHE_TYPE RedisCache), else NullCache and each process keeps its own (calendars/cache.py).
+cache = Cache()
+compress = Compress()

@@ -49,7 +49,17 @@ done
 fetch "$base/" "$work/home.html" || { echo "calendars: server did not start"; cat "$work/server.log"; exit 1; }
 
 # Sessions to download one by one: the first, the cancelled and the moved occurrence.
-fetch "$base/api/v1/sessions?start=$(date -d '-90 days' +%F)&end=$(date -d '+270 days' +%F)" "$work/api.json"
+# The API answers 93 days at a time: follow its `next` links.
+"$PY" - "$base/api/v1/sessions?start=$(date -d '-90 days' +%F)&end=$(date -d '+270 days' +%F)" "$work/api.json" <<'EOF'
+import json, sys, urllib.request
+url, items = sys.argv[1], []
+while url:
+    with urllib.request.urlopen(url, timeout=30) as response:
+        page = json.load(response)
+    items += page["sessions"]
+    url = page["next"]
+json.dump({"sessions": items}, open(sys.argv[2], "w"))
+EOF
 read -r -a session_ids <<<"$("$PY" - "$work/api.json" <<'EOF'
 import json, sys
 items = json.load(open(sys.argv[1]))["sessions"]

@@ -41,6 +41,7 @@ import logging
 import os
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -326,12 +327,17 @@ class _Kept:
     at: float
 
 
+#: Values kept per app (one per scope and day of the feeds and pages asked for).
+KEEP_AT_MOST = 4096
+
+
 class _Watch:
-    """Per app: its listener (``None``: never reuse) and the value kept last."""
+    """Per app: its listener (``None``: never reuse) and the values kept, by key."""
 
     def __init__(self, listener: Listener | None) -> None:
         self.listener = listener
-        self.kept: _Kept | None = None
+        self.kept: OrderedDict[Hashable, _Kept] = OrderedDict()
+        self.lock = threading.Lock()
 
     def token(self) -> tuple[int, int] | None:
         if self.listener is None:
@@ -339,6 +345,17 @@ class _Watch:
         local = _local_generation
         generation = self.listener.token()
         return None if generation is None else (generation, local)
+
+    def get(self, key: Hashable) -> _Kept | None:
+        with self.lock:
+            return self.kept.get(key)
+
+    def keep(self, kept: _Kept) -> None:
+        with self.lock:
+            self.kept[kept.key] = kept
+            self.kept.move_to_end(kept.key)
+            while len(self.kept) > KEEP_AT_MOST:
+                self.kept.popitem(last=False)
 
 
 _EXTENSION = "readingroom.calendars.changes"
@@ -363,17 +380,12 @@ def reuse(key: Hashable, compute: Callable[[], V]) -> V:
     """``compute()``, or what it returned for ``key`` while nothing can have changed since."""
     watch = _watch()
     token = watch.token()  # taken before computing: a change during the query bumps it
-    kept = watch.kept
     now = time.monotonic()
-    if (
-        token is not None
-        and kept is not None
-        and kept.token == token
-        and kept.key == key
-        and now - kept.at < REUSE_AT_MOST
-    ):
+    if token is None:
+        return compute()
+    kept = watch.get(key)
+    if kept is not None and kept.token == token and now - kept.at < REUSE_AT_MOST:
         return kept.value
     value = compute()
-    if token is not None:
-        watch.kept = _Kept(key, token, value, now)
+    watch.keep(_Kept(key, token, value, now))
     return value

@@ -9,7 +9,7 @@ import hashlib
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, Response, abort, request, url_for
+from flask import Blueprint, Response, abort, current_app, request, url_for
 from werkzeug.datastructures import MultiDict
 from werkzeug.http import is_resource_modified
 
@@ -17,19 +17,24 @@ from ..families.operations import household_by_feed_token
 from ..links import external_url, public_base_url
 from ..schedule.models import ReadingSession
 from ..timeutil import beijing_today
-from .cache import LRUCache, digest
+from .cache import LRUCache, SharedCache, compress_as, digest
 from .ical import (
     CANCELLED_PREFIX,
-    FEED_WINDOW_DAYS,
     assemble_calendar,
     build_calendar,
-    feed_window_start,
+    event_bytes,
     modified_at,
-    serialize,
     session_event,
 )
-from .params import ParamError, scope_from_args
-from .queries import Scope, feed_state, load_session, sessions_between
+from .params import ParamError, current_scope
+from .queries import (
+    Scope,
+    current_feed_window,
+    feed_days,
+    feed_state,
+    load_session,
+    sessions_between,
+)
 
 ICS_MIMETYPE = "text/calendar"  # Werkzeug adds "; charset=utf-8" to text/* types
 FEED_MAX_AGE = 300  # seconds a client may reuse a feed before asking again (with validators)
@@ -71,8 +76,8 @@ FEED_FORMAT = "1"
 ALL_NAME = "滨河街道阅读活动日历"
 
 
-#: Rendered feeds of this process by ETag (32 MB at most).
-body_cache: LRUCache[bytes] = LRUCache(max_size=32 * 1024 * 1024)
+#: Rendered feeds by ETag: 32 MB in each process, and shared through Redis when configured.
+body_cache: SharedCache[bytes] = SharedCache("feed", max_size=32 * 1024 * 1024)
 #: Serialised events by what they show (session, room and strand update times), so
 #: that after one change a feed re-renders one event, not the whole year (16 MB).
 event_cache: LRUCache[bytes] = LRUCache(max_size=16 * 1024 * 1024)
@@ -94,7 +99,7 @@ def event_chunk(reading_session: ReadingSession, base: str) -> bytes:
     )
     chunk = event_cache.get(key)
     if chunk is None:
-        chunk = serialize(session_event(reading_session, base_url=base))
+        chunk = event_bytes(reading_session, base_url=base)
         event_cache.put(key, chunk)
     return chunk
 
@@ -138,41 +143,71 @@ def feed_name(scope: Scope) -> str:
 
 
 def feed_description(page_url: str) -> str:
+    before, ahead = feed_days()
     return (
         "滨河街道社区阅读项目的活动日历，时间均为北京时间。"
-        f"包含{FEED_WINDOW_DAYS}天前至今后的全部活动；已取消的活动仍保留，"
+        f"包含{before}天前至{ahead}天后的全部活动；已取消的活动仍保留，"
         f"标题前标有{CANCELLED_PREFIX}。详情和报名：{page_url}"
     )
 
 
-def _feed_response(scope: Scope) -> Response:
-    today = beijing_today()
-    state = feed_state(today)
-    base = base_url()
-    name = feed_name(scope)
-    scope_key = sorted(scope.params().items())
-    etag = digest(FEED_FORMAT, base, request.path, scope_key, name, state.fingerprint)
-    if not is_resource_modified(request.environ, etag=etag, last_modified=state.last_modified):
-        return ics_response(b"", last_modified=state.last_modified, etag=etag)  # 304
-    body = body_cache.get(etag)
-    if body is None:
-        page_url = external_url("calendars.index", **scope.params(with_seats=False))
-        sessions = sessions_between(scope, feed_window_start(today), None)
-        chunks = [event_chunk(s, base) for s in sessions]
-        body = assemble_calendar(
-            chunks, name=name, description=feed_description(page_url), url=page_url
-        )
-        body_cache.put(etag, body)
-    return ics_response(body, last_modified=state.last_modified, etag=etag)
+def not_modified(etag: str, last_modified: datetime) -> str | None:
+    """The ETag to answer ``304`` with, or ``None`` when the client's copy is not current.
+
+    Flask-Compress sends a gzipped body's ETag as ``<etag>:gzip``; a client
+    sends back whichever it got, and both name the same current content.
+    """
+    if request.if_none_match:
+        for candidate in (etag, f"{etag}:gzip"):
+            if request.if_none_match.contains(candidate):
+                return candidate
+        return None
+    if not is_resource_modified(request.environ, last_modified=last_modified):
+        return etag
+    return None
+
+
+def too_large(count: int, limit: int) -> Response:
+    """A feed no calendar app could hold (a whole city): say which feeds to take instead."""
+    text = (
+        f"这个订阅包含{count}场活动，超过了{limit}场的上限，日历应用无法使用。"
+        "请订阅一个社区、一个书房或一个阅读板块的日历。\n"
+        f"This feed would hold {count} sessions, more than the {limit} a calendar app can "
+        "take: subscribe to one community, book room or strand instead.\n"
+    )
+    response = Response(text, status=413, mimetype="text/plain")
+    response.headers["Cache-Control"] = f"public, max-age={FEED_MAX_AGE}"
+    return response
 
 
 def _feed_for(args: MultiDict[str, str]) -> Response:
     """The feed of the scope that ``args`` name (slugs, an age); 400/404 when they are bad."""
+    today = beijing_today()
     try:
-        scope = scope_from_args(args)
+        scope, state = current_scope(args, lambda scope: feed_state(scope, today))
     except ParamError as exc:
         abort(exc.status, exc.message)
-    return _feed_response(scope)
+    limit = current_app.config.get("FEED_MAX_EVENTS")
+    if limit and state.count > limit:
+        return too_large(state.count, limit)
+    base = base_url()
+    name = feed_name(scope)
+    scope_key = sorted(scope.params().items())
+    etag = digest(FEED_FORMAT, base, request.path, scope_key, name, feed_days(), state.fingerprint)
+    matched = not_modified(etag, state.last_modified)
+    if matched is not None:
+        return ics_response(b"", last_modified=state.last_modified, etag=matched)  # 304
+    body = body_cache.get(etag)
+    if body is None:
+        page_url = external_url("calendars.index", **scope.params(with_seats=False))
+        sessions = sessions_between(scope, *current_feed_window(today))
+        chunks = [event_chunk(s, base) for s in sessions]
+        body = assemble_calendar(
+            chunks, name=name, description=feed_description(page_url), url=page_url
+        )
+        body_cache.set(etag, body)
+    compress_as(etag)
+    return ics_response(body, last_modified=state.last_modified, etag=etag)
 
 
 @bp.get("/feeds/all.ics")

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -12,7 +13,8 @@ from ..extensions import db
 from ..formutil import SLUG
 from ..places.models import Community, Room
 from ..schedule.models import Program
-from .queries import Scope
+from .cache import LRUCache
+from .queries import FeedState, Scope, scope_checks
 
 MAX_AGE = 120
 
@@ -75,3 +77,74 @@ def scope_from_args(args: MultiDict[str, str], *, with_age: bool = True) -> Scop
     program = _by_slug(Program, "program", single(args, "program"))
     age = parse_age(single(args, "age")) if with_age else None
     return Scope(community=community, room=room, program=program, age=age)
+
+
+# --- the same, from a per-process memory of slugs ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class Ref:
+    """What feeds, pages and the API need of a community, book room or strand: a stand-in
+    for the row that outlives the database session (``community``: a room's)."""
+
+    kind: str
+    id: int
+    slug: str
+    name: str
+    community: Ref | None = None
+
+    @property
+    def check(self) -> str:
+        """What the validators' query reads back to prove this is still current."""
+        if self.community is not None:
+            return f"{self.slug}|{self.name}|{self.community.name}"
+        return f"{self.slug}|{self.name}"
+
+
+_refs: LRUCache[Ref] = LRUCache(max_size=20_000, ttl=600)
+
+
+def _ref(row: Community | Room | Program | None) -> Ref | None:
+    if row is None:
+        return None
+    kind = {Community: "community", Room: "room", Program: "program"}[type(row)]
+    community = _ref(row.community) if isinstance(row, Room) else None
+    return Ref(kind, row.id, row.slug, row.name, community)
+
+
+def cached_scope(args: MultiDict[str, str], *, with_age: bool = True) -> Scope:
+    """:func:`scope_from_args` with :class:`Ref` stand-ins remembered by slug, so that a
+    304 or a cached answer needs no query to find them. The validators' query reads
+    their slugs and names back (``Scope.checks``): :func:`forget_scope` when they differ."""
+    names = ("community", "room", "program")
+    values = [single(args, name) for name in names]
+    age = parse_age(single(args, "age")) if with_age else None
+    refs = [_refs.get(f"{n}:{v}") if v else None for n, v in zip(names, values, strict=True)]
+    if any(v and r is None for v, r in zip(values, refs, strict=True)):
+        found = scope_from_args(args, with_age=with_age)
+        refs = [_ref(found.community), _ref(found.room), _ref(found.program)]
+        for name, ref in zip(names, refs, strict=True):
+            if ref is not None:
+                _refs.put(f"{name}:{ref.slug}", ref)
+    community, room, program = refs
+    return Scope(community=community, room=room, program=program, age=age)  # type: ignore[arg-type]
+
+
+def forget_scope(scope: Scope) -> None:
+    for ref in (scope.community, scope.room, scope.program):
+        if isinstance(ref, Ref):
+            _refs.discard(f"{ref.kind}:{ref.slug}")
+
+
+def current_scope(
+    args: MultiDict[str, str], state_of: Callable[[Scope], FeedState], *, with_age: bool = True
+) -> tuple[Scope, FeedState]:
+    """The scope the args name and its validators (``state_of``), from remembered slugs
+    while the validators' query confirms them, else looked up afresh (ParamError)."""
+    scope = cached_scope(args, with_age=with_age)
+    state = state_of(scope)
+    if state.checks != scope_checks(scope):  # renamed, or gone: ask the database
+        forget_scope(scope)
+        scope = cached_scope(args, with_age=with_age)
+        state = state_of(scope)
+    return scope, state

@@ -13,8 +13,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
-from flask import abort
+from flask import abort, current_app
 from sqlalchemy import Engine, Select, event, or_, select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
@@ -25,7 +26,7 @@ from ..registrations.occupancy import Occupancy, occupancy, seats_left
 from ..schedule.models import Program, ReadingSession
 from ..timeutil import beijing_day_bounds, to_beijing
 from .changes import reuse
-from .ical import FEED_WINDOW_DAYS, feed_window_start
+from .ical import FEED_DAYS_AHEAD, FEED_WINDOW_DAYS, feed_window
 
 
 @dataclass(frozen=True)
@@ -153,60 +154,156 @@ def with_occupancy(
     return sessions, seats
 
 
-# --- feed validators --------------------------------------------------------------------------
+# --- validators -------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class FeedState:
-    """What every public feed's validators derive from (one aggregate query)."""
+    """What a feed's or a page's validators derive from (one aggregate query over its scope)."""
 
     fingerprint: str
     last_modified: datetime
+    #: slug|name of the scope's community, room (|its community's name) and strand, as
+    #: the database has them now (see params.current_scope)
+    checks: tuple[str | None, ...] = ()
+    count: int = 0  # sessions in the scope and window (or range)
 
 
 _EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
 
-def _aware(value: datetime | None) -> datetime | None:
+def _aware(value: datetime | str | None) -> datetime | None:
     if value is None:
         return None
-    if isinstance(value, str):  # SQLite returns max() over a DATETIME column as text
+    if isinstance(value, str):  # SQLite returns min()/max() over a DATETIME column as text
         value = datetime.fromisoformat(value)
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-_FEED_STATE_SQL = """
+# One statement over the sessions of one scope in [start, end) (and, for a feed, the
+# latest session of the scope before start: when the window last moved past one), and
+# the latest update of any session and room, for Last-Modified (see feed_state).
+# {p} is the driver's placeholder; {where}/{where2} the scope's conditions. The scope's
+# conditions use the indexes on reading_session (room_id, starts_at), (program_id),
+# (starts_at) and on room (community_id), so the cost follows the scope's size.
+_STATE_SQL = """
 SELECT
-  (SELECT count(*) FROM reading_session),
+  count(*), min(s.starts_at), max(s.starts_at),
+  max(s.updated_at), max(r.updated_at), max(p.updated_at),
+  (SELECT max(s2.starts_at) FROM reading_session s2
+     JOIN room r2 ON r2.id = s2.room_id JOIN program p2 ON p2.id = s2.program_id
+   WHERE s2.starts_at < {p}{where2}),
   (SELECT max(updated_at) FROM reading_session),
-  (SELECT max(starts_at) FROM reading_session WHERE starts_at < {window_start}),
-  (SELECT count(*) FROM room),
-  (SELECT max(updated_at) FROM room),
-  (SELECT count(*) FROM program),
-  (SELECT max(updated_at) FROM program)
+  (SELECT max(updated_at) FROM room)
+FROM reading_session s
+  JOIN room r ON r.id = s.room_id JOIN program p ON p.id = s.program_id
+WHERE s.starts_at >= {p} AND s.starts_at < {p}{where}
 """
+# The same for every session (the full feed, an unfiltered page): no joins, and the
+# latest updates of the whole tables (one index lookup each) instead of the window's.
+_ALL_STATE_SQL = """
+SELECT
+  count(*), min(starts_at), max(starts_at),
+  (SELECT max(updated_at) FROM reading_session), (SELECT max(updated_at) FROM room),
+  (SELECT max(updated_at) FROM program),
+  (SELECT max(starts_at) FROM reading_session WHERE starts_at < {p}),
+  (SELECT max(updated_at) FROM reading_session),
+  (SELECT max(updated_at) FROM room)
+FROM reading_session
+WHERE starts_at >= {p} AND starts_at < {p}
+"""
+# Pages list every book room and strand in their filters: what changes those lists.
+_PLACES_SQL = """,
+  (SELECT count(*) FROM community), (SELECT count(*) FROM room),
+  (SELECT max(updated_at) FROM room WHERE active),
+  (SELECT count(*) FROM program), (SELECT max(updated_at) FROM program)
+FROM"""
 #: Called with the SQL of each statement run below SQLAlchemy's events (see counting_statements).
 _raw_query_listeners: list[Callable[[str], None]] = []
-_PLACEHOLDERS = {"qmark": "?", "format": "%s", "pyformat": "%s", "numeric": ":1", "named": ":w"}
+_PLACEHOLDERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
 _STAMP = UTCDateTime()
 
 
-def _feed_state_row(window_start: datetime) -> tuple:
+def _scope_conditions(scope: Scope, s: str, r: str, p: str, mark: str) -> tuple[str, list]:
+    """The scope as SQL conditions on the aliases ``s`` (session), ``r`` (room), ``p``."""
+    sql: list[str] = []
+    values: list = []
+    if scope.community is not None:
+        sql.append(f"{r}.community_id = {mark}")
+        values.append(scope.community.id)
+    if scope.room is not None:
+        sql.append(f"{s}.room_id = {mark}")
+        values.append(scope.room.id)
+    if scope.program is not None:
+        sql.append(f"{s}.program_id = {mark}")
+        values.append(scope.program.id)
+    if scope.age is not None:
+        sql.append(f"{p}.min_age <= {mark} AND ({p}.max_age IS NULL OR {p}.max_age >= {mark})")
+        values.extend([scope.age, scope.age])
+    return "".join(" AND " + c for c in sql), values
+
+
+_CHECK_SQL = {
+    "community": "(SELECT slug || '|' || name FROM community WHERE id = {p})",
+    "room": (
+        "(SELECT r3.slug || '|' || r3.name || '|' || c3.name FROM room r3"
+        " JOIN community c3 ON c3.id = r3.community_id WHERE r3.id = {p})"
+    ),
+    "program": "(SELECT slug || '|' || name FROM program WHERE id = {p})",
+}
+
+
+def _scope_places(scope: Scope) -> list[tuple[str, Any]]:
+    return [
+        (kind, x)
+        for kind, x in (
+            ("community", scope.community),
+            ("room", scope.room),
+            ("program", scope.program),
+        )
+        if x is not None
+    ]
+
+
+def scope_checks(scope: Scope) -> tuple[str | None, ...]:
+    """What the validators' query should read back for the scope's places (Ref.check);
+    ORM rows count as current."""
+    return tuple(getattr(x, "check", None) for _, x in _scope_places(scope))
+
+
+def _state_row(scope: Scope, start: datetime, end: datetime, *, places: bool = False) -> tuple:
     """Run the validators' query on a pooled DBAPI connection of its own.
 
     This is the whole database work of a 304 or of a cached feed, on every
     poll of every subscribed calendar: done without the ORM session (no
     statement building, no transaction bookkeeping) it costs about a third of
-    a session query. The parameter is converted by the UTCDateTime column type;
+    a session query. Parameters are converted by the UTCDateTime column type;
     results (naive UTC, or text on SQLite) by :func:`_aware`.
     """
     engine = db.engine
     dialect = engine.dialect
-    placeholder = _PLACEHOLDERS[dialect.paramstyle]
+    mark = _PLACEHOLDERS[dialect.paramstyle]
     bind = _STAMP.bind_processor(dialect)
-    value = bind(window_start) if bind else window_start
-    parameters: tuple | dict = {"w": value} if dialect.paramstyle == "named" else (value,)
-    sql = _FEED_STATE_SQL.format(window_start=placeholder)
+
+    def stamp(value: datetime):
+        return bind(value) if bind else value
+
+    where, values = _scope_conditions(scope, "s", "r", "p", mark)
+    where2, values2 = _scope_conditions(scope, "s2", "r2", "p2", mark)
+    if scope.is_empty:
+        sql = _ALL_STATE_SQL.format(p=mark)
+    else:
+        sql = _STATE_SQL.format(p=mark, where=where, where2=where2)
+    if places:
+        sql = sql.replace("\nFROM", _PLACES_SQL, 1)
+    checked = _scope_places(scope)
+    if checked:
+        extra = ",\n  ".join(_CHECK_SQL[kind].format(p=mark) for kind, _ in checked)
+        sql = sql.replace(
+            "\nFROM reading_session s\n", f",\n  {extra}\nFROM reading_session s\n", 1
+        )
+    ids = [x.id for _, x in checked]
+    parameters = (stamp(start), *values2, *ids, stamp(start), stamp(end), *values)
     for listener in _raw_query_listeners:
         listener(sql)
     connection = engine.raw_connection()
@@ -252,43 +349,95 @@ def counting_statements(engine: Engine) -> Iterator[StatementCount]:
         _raw_query_listeners.remove(counter)
 
 
-def feed_state(today: date) -> FeedState:
-    """Validators for the feeds, from the whole tables rather than from one feed's rows.
+def feed_days() -> tuple[int, int]:
+    """How many days back and ahead feeds reach (FEED_DAYS_BEFORE, FEED_DAYS_AHEAD)."""
+    config = current_app.config
+    return (
+        int(config.get("FEED_DAYS_BEFORE", FEED_WINDOW_DAYS)),
+        int(config.get("FEED_DAYS_AHEAD", FEED_DAYS_AHEAD)),
+    )
 
-    A session that moves out of a filtered feed (another room, another
-    strand) changes that feed although it is no longer in it; taking the
-    latest update time and the row counts over all sessions, rooms and
-    strands catches that with one cheap query, at the price of refreshing
-    every feed when any session changes. The window moves every day: the
-    moment the most recent session left the window counts as a change too.
+
+def current_feed_window(today: date) -> tuple[datetime, datetime]:
+    """[start, end) of the feeds today, as configured."""
+    return feed_window(today, *feed_days())
+
+
+def _scope_key(scope: Scope) -> tuple:
+    return tuple(
+        (x.id if hasattr(x, "id") else x)
+        for x in (scope.community, scope.room, scope.program, scope.age)
+    )
+
+
+def feed_state(scope: Scope, today: date) -> FeedState:
+    """Validators of the feed of ``scope``, from the sessions that feed carries.
+
+    Only the scope's own sessions count, so a change in another community
+    leaves them alone. A session that moves out of the scope (another room,
+    another strand) changes them although it is no longer in it: the count
+    drops, and whatever takes its place was updated later than anything
+    before. The fingerprint holds the count, the first and last start and the
+    latest update of the sessions, their rooms and strands: the window moving
+    past a session (at either end) changes the count and the first or last
+    start: that is the ETag. ``Last-Modified`` is the latest of those updates,
+    of the moments the window last moved past one of the scope's sessions, and
+    of the latest update of any session or room: a session that left the
+    scope leaves no newer row behind in it, so a client that sends only
+    If-Modified-Since is answered by the whole database's changes (as before
+    scoping), while If-None-Match, which every calendar client we know sends,
+    is answered by the scope's own.
 
     On PostgreSQL the query runs only when the database has announced a
     change since the last one (or the listener cannot vouch that it would
     have heard of one): see :mod:`.changes`.
     """
-    return reuse(("feed_state", today), lambda: _compute_feed_state(today))
+    before, ahead = feed_days()
+    key = ("feed", _scope_key(scope), today, before, ahead)
+    return reuse(key, lambda: _compute_state(scope, today, before, ahead))
 
 
-def _compute_feed_state(today: date) -> FeedState:
-    window_start = feed_window_start(today)
-    row = _feed_state_row(window_start)
-    session_count, session_updated, last_dropped, room_count, room_updated = row[:5]
-    program_count, program_updated = row[5:]
-    stamps = [_aware(session_updated), _aware(room_updated), _aware(program_updated)]
-    dropped = _aware(last_dropped)
-    if dropped is not None:
-        # It left the window at Beijing midnight FEED_WINDOW_DAYS + 1 days after its date.
-        left_on = to_beijing(dropped).date() + timedelta(days=FEED_WINDOW_DAYS + 1)
-        stamps.append(beijing_day_bounds(left_on)[0])
-    last_modified = max([s for s in stamps if s is not None], default=_EPOCH)
-    parts = (
-        dropped,
-        session_count,
-        _aware(session_updated),
-        room_count,
-        _aware(room_updated),
-        program_count,
-        _aware(program_updated),
+def range_state(scope: Scope, start: datetime, end: datetime, *, places: bool = False) -> FeedState:
+    """Validators of a page or an answer that shows the sessions of ``scope`` starting in
+    [start, end); ``places``: and the lists of communities, book rooms and strands."""
+    key = ("range", _scope_key(scope), start, end, places)
+    return reuse(
+        key, lambda: _compute_state(scope, None, 0, 0, start=start, end=end, places=places)
     )
+
+
+def _compute_state(
+    scope: Scope,
+    today: date | None,
+    before: int,
+    ahead: int,
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    places: bool = False,
+) -> FeedState:
+    if today is not None:
+        start, end = feed_window(today, before, ahead)
+    assert start is not None and end is not None
+    row = _state_row(scope, start, end, places=places)
+    count, first, last, session_updated, room_updated, program_updated, dropped = row[:7]
+    anywhere = [_aware(row[7]), _aware(row[8])]
+    first, last, dropped = _aware(first), _aware(last), _aware(dropped)
+    stamps = [_aware(session_updated), _aware(room_updated), _aware(program_updated)]
+    if today is not None:
+        if dropped is not None:
+            # It left the window at Beijing midnight ``before + 1`` days after its date.
+            left_on = to_beijing(dropped).date() + timedelta(days=before + 1)
+            stamps.append(beijing_day_bounds(left_on)[0])
+        if last is not None:
+            # The last one came in when the window's end passed its date.
+            entered_on = to_beijing(last).date() - timedelta(days=ahead)
+            stamps.append(beijing_day_bounds(entered_on)[0])
+    else:
+        dropped = None  # a page's range is fixed: nothing moves past it
+    n_checks = len(_scope_places(scope))
+    checks = tuple(row[len(row) - n_checks :]) if n_checks else ()
+    parts = (count, first, last, dropped, *stamps, *row[9:])
+    last_modified = max([s for s in stamps + anywhere if s is not None], default=_EPOCH)
     fingerprint = hashlib.sha256(repr(parts).encode()).hexdigest()[:24]
-    return FeedState(fingerprint, last_modified.replace(microsecond=0))
+    return FeedState(fingerprint, last_modified.replace(microsecond=0), checks, int(count))

@@ -24,17 +24,18 @@ from ..qr import qr_svg
 from ..registrations.panel import panel_for
 from ..schedule.models import Program
 from ..timeutil import beijing_today, utcnow, week_start
-from .cache import LRUCache, digest
+from .cache import SharedCache, compress_as, digest
 from .feeds import feed_url
 from .forms import FilterForm, PosterForm
 from .grid import add_months, by_day, month_weeks, parse_day, parse_month, week_days
-from .ical import FEED_WINDOW_DAYS
+from .params import ParamError, current_scope
 from .queries import (
     Scope,
     beijing_range,
-    feed_state,
+    feed_days,
     load_session,
     other_dates_of_series,
+    range_state,
     sessions_between,
     with_occupancy,
 )
@@ -140,17 +141,18 @@ class Plan:
     feed_path: str
 
 
-# Rendered calendars. The key of a page holds the data validators (feed_state),
-# the URL's query, the language, the day and how many of its sessions have ended,
-# so a cached page shows the sessions a fresh render would show. Seat counts change
-# without any of these: a cached page is used for SEATS_TTL seconds at most, so the
-# calendar's "seats left" may lag by that much (the session page, where people sign
-# up, always counts afresh). The plan's time-to-live bounds what no key covers (a
-# community renamed).
-PAGE_FORMAT = "1"
+# Rendered calendars. The key of a page holds the validators of the sessions it shows
+# (range_state: only its scope's and its dates'), of the filters' lists of book rooms
+# and strands (places_state), the URL's query, the language, the day and how many of
+# its sessions have ended, so a cached page shows the sessions a fresh render would
+# show. Seat counts change without any of these: a cached page is used for SEATS_TTL
+# seconds at most, so the calendar's "seats left" may lag by that much (the session
+# page, where people sign up, always counts afresh). The plan's time-to-live bounds
+# what no key covers (a community renamed). Both are shared through Redis when set.
+PAGE_FORMAT = "2"
 SEATS_TTL = 30
-_plans: LRUCache[Plan] = LRUCache(max_size=4000, ttl=300)
-_pages: LRUCache[str] = LRUCache(max_size=16 * 1024 * 1024, ttl=SEATS_TTL)
+_plans: SharedCache[Plan] = SharedCache("plan", max_size=4000, timeout=300)
+_pages: SharedCache[str] = SharedCache("page", max_size=16 * 1024 * 1024, timeout=SEATS_TTL)
 
 
 def _page_key(key: str, plan: Plan, now: datetime) -> str:
@@ -170,35 +172,59 @@ def index():
         kept = [(k, v) for k, v in request.args.items(multi=True) if v != ""]
         return redirect(url_for("calendars.index") + ("?" + urlencode(kept) if kept else ""))
     today, now = beijing_today(), utcnow()
-    state = feed_state(today)
+    span = page_span(today)
+    bounds = beijing_range(span.first, span.last)
+
+    def state_of(scope: Scope):
+        return range_state(scope, *bounds, places=True)
+
+    try:
+        _, state = current_scope(request.args, state_of)
+    except ParamError:  # the form ignores what is bad: every session may show
+        state = state_of(Scope())
     query = sorted(request.args.items(multi=True))
-    key = digest(PAGE_FORMAT, current_language(), public_base_url(), query, today, state)
+    key = digest(
+        PAGE_FORMAT, current_language(), public_base_url(), query, today, state.fingerprint
+    )
     plan = _plans.get(key)
     if plan is not None:
-        html = _pages.get(_page_key(key, plan, now))
+        page_key = _page_key(key, plan, now)
+        html = _pages.get(page_key)
         if html is not None:
-            return _calendar_page(html, plan.feed_path)
-    html, plan = _render_calendar(today, now)
-    _plans.put(key, plan)
-    _pages.put(_page_key(key, plan, now), html)
-    return _calendar_page(html, plan.feed_path)
+            return _calendar_page(html, plan.feed_path, page_key)
+    html, plan = _render_calendar(today, now, span)
+    _plans.set(key, plan)
+    page_key = _page_key(key, plan, now)
+    _pages.set(page_key, html)
+    return _calendar_page(html, plan.feed_path, page_key)
 
 
-def _calendar_page(html: str, feed_path: str):
+def _calendar_page(html: str, feed_path: str, key: str):
+    compress_as(digest(key, current_language()))
     return render_template("calendars/index.html", content=Markup(html), feed_path=feed_path)
 
 
-def _render_calendar(today: date, now: datetime) -> tuple[str, Plan]:
-    """The calendar views for the URL's filters, as HTML, with what keys its cache entry."""
-    filters = load_filters()
-    scope = filters.scope
+@dataclass(frozen=True)
+class Span:
+    """Which views a calendar URL shows, and the days they cover together."""
+
+    view: str | None
+    month: date
+    weeks: list[list[date]]
+    monday: date
+    list_from: date
+    first: date
+    last: date
+
+
+def page_span(today: date) -> Span:
+    """The views and days of the URL's calendar page (no database needed)."""
     view = request.args.get("view")
     if view not in VIEWS:
         view = None
     month = parse_month(request.args.get("month")) or today.replace(day=1)
     monday = week_start(parse_day(request.args.get("week")) or today)
     list_from = parse_day(request.args.get("from")) or today
-
     spans: list[tuple[date, date]] = []
     weeks = month_weeks(month)
     if view in (None, "month"):
@@ -208,6 +234,21 @@ def _render_calendar(today: date, now: datetime) -> tuple[str, Plan]:
     if view in (None, "list"):
         spans.append((list_from, list_from + timedelta(days=LIST_DAYS - 1)))
     first, last = min(s[0] for s in spans), max(s[1] for s in spans)
+    return Span(view, month, weeks, monday, list_from, first, last)
+
+
+def _render_calendar(today: date, now: datetime, span: Span) -> tuple[str, Plan]:
+    """The calendar views for the URL's filters, as HTML, with what keys its cache entry."""
+    filters = load_filters()
+    scope = filters.scope
+    view, month, weeks, monday, list_from = (
+        span.view,
+        span.month,
+        span.weeks,
+        span.monday,
+        span.list_from,
+    )
+    first, last = span.first, span.last
 
     candidates = sessions_between(scope, *beijing_range(first, last))
     sessions, seats = with_occupancy(candidates, scope, now)
@@ -282,7 +323,8 @@ def subscribe():
         feed_url=feed_url,
         webcal_url=webcal_url,
         Scope=Scope,
-        window_days=FEED_WINDOW_DAYS,
+        window_days=feed_days()[0],
+        ahead_days=feed_days()[1],
     )
 
 

@@ -7,7 +7,7 @@ anything; cancelling by link opens a confirmation page and cancels on POST.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -60,7 +60,10 @@ def _members_form(
 def signup(session_id: int):
     s = _load_session(session_id)
     household = current_household()
-    existing = queries.live_registration(s.id, household.id)
+    # A POST is decided under the session's lock (ops.sign_up reads the registration
+    # there); only a page to show needs it here.
+    posted = request.method == "POST"
+    existing = None if posted else queries.live_registration(s.id, household.id)
     form = _members_form(household, s, existing)
     if form.validate_on_submit():
         chosen = list(form.members.data)
@@ -77,6 +80,8 @@ def signup(session_id: int):
             if not outcome.created:
                 flash(_("Your registration is changed."), "success")
             return redirect(url_for("registrations.registration", registration_id=registration_id))
+    if posted:
+        existing = queries.live_registration(s.id, household.id)
     panel = panel_for(s)
     return render_template(
         "registrations/signup.html", s=s, form=form, existing=existing, panel=panel
