@@ -182,7 +182,7 @@ def test_a_bad_number_is_reported_and_kept(client, sent):
 
 
 def test_without_a_phone_sender_the_page_says_how_to_get_a_link_from_staff(app, client, family):
-    app.extensions["signups_sender"] = type("LogOnly", (), {"reaches_phones": False})()
+    app.extensions["notice_sender"] = type("LogOnly", (), {"reaches_phones": False})()
     html = client.get("/family/forgot").get_data(as_text=True)
     assert 'name="mobile"' not in html
     assert "staff" in html or "工作人员" in html

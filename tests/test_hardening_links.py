@@ -41,7 +41,7 @@ def test_a_forged_host_never_reaches_a_promoted_familys_notice(app, client, make
     db.session.commit()
     token = cancel_token(taken)
     assert token, "the confirmed registration has a cancellation link"
-    recorder = app.extensions["signups_sender"] = Recorder()
+    recorder = app.extensions["notice_sender"] = Recorder()
     response = client.post(f"/cancel/{token}", headers={"Host": EVIL})
     assert response.status_code == 302
     response.close()

@@ -38,7 +38,7 @@ def test_the_log_sender_writes_links_without_their_tokens(app, make, family, cap
     db.session.commit()
     token = cancel_token(registration)
     caplog.set_level("INFO", logger="readingroom.notices.operations")
-    app.extensions.pop("signups_sender", None)  # the default: log
+    app.extensions.pop("notice_sender", None)  # the default: log
     notices.deliver_pending()
     logged = " ".join(r.getMessage() for r in caplog.records)
     assert "/cancel/…" in logged
