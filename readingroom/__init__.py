@@ -218,6 +218,7 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals.update(
         weekday_name=timeutil.weekday_name,
         public_session_url=links.public_session_url,
+        public_base_url=links.public_base_url,
         seats_left=seats_left,
         may_manage=may_manage,
     )

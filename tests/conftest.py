@@ -59,6 +59,9 @@ def base_config(database_uri: str) -> dict[str, object]:
         # Check-in opens 1 hour before the start in the app; most tests check people in at
         # sessions days ahead. tests/test_registrations_checkin_window.py tests the hour.
         "CHECK_IN_OPENS_MINUTES_BEFORE": 60 * 24 * 30,
+        # ... and after the day (figures of past sessions); tests/test_staff_dayflow.py
+        # sets the real window.
+        "CHECK_IN_CLOSES_DAYS_AFTER": 365,
     }
 
 

@@ -64,7 +64,13 @@ def test_instance_config_overrides_defaults_and_the_environment_overrides_both(
 def test_a_test_config_leaves_out_the_instance_config_and_the_environment(instance, monkeypatch):
     (instance / "config.py").write_text('NOTICE_SENDER = "smtp"\n')
     monkeypatch.setenv("NOTICE_SMTP_HOST", "mail.environment.example")
-    app = create_app({"SECRET_KEY": "given", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    app = create_app(
+        {
+            "SECRET_KEY": "given",
+            "SQLALCHEMY_DATABASE_URI": "sqlite://",
+            "PUBLIC_BASE_URL": "http://localhost",
+        }
+    )
     assert app.config["NOTICE_SENDER"] == "log"
     assert app.config["NOTICE_SMTP_HOST"] == "localhost"
     assert app.config["SECRET_KEY"] == "given"

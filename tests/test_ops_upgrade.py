@@ -42,6 +42,7 @@ def demo_at_head(uri: str) -> None:
     from readingroom.demo import seed_demo
     from readingroom.families.models import Household
     from readingroom.families.operations import create_reset_link
+    from readingroom.families.reset_codes import issue_code
     from readingroom.ops.worker import JOBS, run_job
     from readingroom.privacy.operations import reveal_phone
 
@@ -50,10 +51,11 @@ def demo_at_head(uri: str) -> None:
         upgrade(directory=MIGRATIONS_DIRECTORY)
         seed_demo()
         db.session.commit()
-        # What the demo set leaves empty: a reset link, a number look-up, a worker's job.
+        # What the demo set leaves empty: a reset link and code, a number look-up, a job.
         household = db.session.scalars(select(Household).order_by(Household.id)).first()
         staff = db.session.scalars(select(StaffUser).order_by(StaffUser.id)).first()
         create_reset_link(household, staff.id)
+        issue_code(household.mobile)
         reveal_phone(household, staff.id)
         db.session.commit()
         assert run_job(app, JOBS[0]) is not None
