@@ -14,7 +14,6 @@ from readingroom.registrations import operations as ops
 from readingroom.registrations import queries
 from readingroom.registrations.models import RegistrationStatus
 from readingroom.schedule.operations import set_capacity
-from readingroom.timeutil import utcnow
 
 from .fixtures_families import member_ids
 
@@ -60,7 +59,7 @@ def test_a_bare_schedule_change_below_the_seats_taken_is_refused_by_the_same_rul
     for h in _pairs(family, reading_session, 2):
         _sign(reading_session, h)
     with pytest.raises(ops.CapacityBelowSeats) as refused:
-        set_capacity(reading_session, 1, now=utcnow())
+        set_capacity(reading_session, 1)
     db.session.rollback()
     assert refused.value.taken == 2 and refused.value.field == "capacity"
     assert "2" in refused.value.message
@@ -72,7 +71,7 @@ def test_raising_capacity_through_the_schedule_promotes_too(reading_session, fam
     households = _pairs(family, reading_session, 3)
     for h in households:
         _sign(reading_session, h)
-    set_capacity(reading_session, 3, now=utcnow())
+    set_capacity(reading_session, 3)
     db.session.commit()
     statuses = {
         r.household_id: r.status

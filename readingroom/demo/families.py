@@ -261,7 +261,7 @@ def seed_households(today: date) -> str:
     if _sign_up(full, households[first], names, signing) is not None:
         made += 1
         session_id = full.id
-        ops.change_capacity(session_id, queries.seats_taken(session_id), now=signing)
+        ops.change_capacity(session_id, queries.seats_taken(session_id))
         db.session.commit()
         waiting_mobile, waiting_names = WAITING
         made += _sign_up(full, households[waiting_mobile], waiting_names, signing) is not None

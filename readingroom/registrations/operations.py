@@ -475,9 +475,7 @@ def settle_capacity(reading_session: ReadingSession, now: datetime) -> list[Regi
     return promote_waiting(reading_session, now)
 
 
-def change_capacity(
-    session_id: int, capacity: int, *, now: datetime | None = None
-) -> list[Registration]:
+def change_capacity(session_id: int, capacity: int) -> list[Registration]:
     """Set the number of seats from the roster; returns the registrations promoted.
 
     The room's seats bound it (a schedule rule); the seats taken are checked, and
@@ -497,5 +495,5 @@ def change_capacity(
             field="capacity",
         )
     waiting = waiting_list(reading_session.id)
-    set_capacity(reading_session, capacity, now=now or utcnow())
+    set_capacity(reading_session, capacity)
     return [r for r in waiting if r.is_confirmed]

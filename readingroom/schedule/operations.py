@@ -236,13 +236,17 @@ def update_session(reading_session: ReadingSession, data: SessionData) -> set[st
     return changed
 
 
-def set_capacity(reading_session: ReadingSession, capacity: int, *, now: datetime) -> None:
-    """Change only the seats offered (the roster's form); calendars see it (SEQUENCE)."""
+def set_capacity(reading_session: ReadingSession, capacity: int) -> None:
+    """Change only the seats offered (the roster's form); calendars see it (SEQUENCE).
+
+    ``updated_at`` is the real time of the write (as in every edit), never a caller's
+    business clock: the feeds' validators rely on it only growing.
+    """
     if capacity == reading_session.capacity:
         return
     reading_session.capacity = capacity
     reading_session.sequence += 1
-    reading_session.updated_at = now
+    reading_session.updated_at = utcnow()
     db.session.flush()
     session_changed.send(reading_session, changes={"capacity"})
 
