@@ -34,7 +34,7 @@ from sqlalchemy import event, insert, text
 from werkzeug.security import generate_password_hash
 
 from readingroom import create_app
-from readingroom.auth.models import Role, StaffUser
+from readingroom.staff.models import Role, StaffUser
 from readingroom.extensions import db
 from readingroom.families.models import Household, Member, MemberKind
 from readingroom.places.models import Community, Room

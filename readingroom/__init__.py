@@ -96,10 +96,10 @@ def register_extensions(app: Flask) -> None:
 def load_user(user_id: str) -> Any:
     """Flask-Login: ids name the kind of account, its id and its session token
     ("staff:3:<token>", "household:7:<token>"); an old token finds nobody."""
-    from .auth.models import StaffUser
     from .auth.sessions import parse_login_id, token_matches
     from .extensions import db
     from .families.models import Household
+    from .staff.models import StaffUser
 
     parsed = parse_login_id(user_id)
     if parsed is None:
@@ -116,7 +116,6 @@ def load_user(user_id: str) -> Any:
 
 def import_models() -> None:
     """Import every model module so that metadata (and Alembic) see all tables."""
-    from .auth import models as _auth  # noqa: F401
     from .families import models as _families  # noqa: F401
     from .notices import models as _notices  # noqa: F401
     from .ops import models as _ops  # noqa: F401
@@ -124,12 +123,12 @@ def import_models() -> None:
     from .privacy import models as _privacy  # noqa: F401
     from .registrations import models as _registrations  # noqa: F401
     from .schedule import models as _schedule  # noqa: F401
+    from .staff import models as _staff  # noqa: F401
     from .tasklists import models as _tasklists  # noqa: F401
 
 
 def register_blueprints(app: Flask) -> None:
     from . import pages
-    from .auth import views as auth_views
     from .calendars import api, feeds
     from .calendars import views as calendar_views
     from .extensions import login_manager
@@ -138,7 +137,6 @@ def register_blueprints(app: Flask) -> None:
     from .notices import views as notice_views
     from .notices.operations import deliver_after_response
     from .ops import health
-    from .places import staff_views as staff_account_views
     from .places import views as place_views
     from .privacy import staff_views as privacy_staff_views
     from .privacy import views as privacy_views
@@ -148,6 +146,8 @@ def register_blueprints(app: Flask) -> None:
     from .reports import views as report_views
     from .schedule import course_views, program_views
     from .schedule import views as schedule_views
+    from .staff import admin_views as staff_account_views
+    from .staff import views as auth_views
     from .tasklists import course_views as tasklist_course_views
     from .tasklists import family_views as tasklist_family_views
     from .tasklists import views as tasklist_views

@@ -44,8 +44,8 @@ def seed_demo_command() -> None:
 )
 def create_admin_command(login: str, name: str, password: str) -> None:
     """Create a subdistrict administrator account."""
-    from .auth.models import Role
-    from .auth.operations import MIN_PASSWORD_LENGTH, create_staff, staff_by_login
+    from .staff.models import Role
+    from .staff.operations import MIN_PASSWORD_LENGTH, create_staff, staff_by_login
 
     if len(password) < MIN_PASSWORD_LENGTH:
         raise click.UsageError(f"The password needs at least {MIN_PASSWORD_LENGTH} characters.")

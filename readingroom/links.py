@@ -17,8 +17,6 @@ from urllib.parse import urlsplit
 
 from flask import current_app, has_request_context, request, url_for
 
-from . import tokens
-
 
 def public_base_url() -> str:
     """Scheme and host (no trailing slash) that every outgoing link starts with."""
@@ -44,19 +42,3 @@ def webcal_url(url: str) -> str:
 def public_session_url(s: Any) -> str:
     """The public page of a session (the calendar's), where families sign up."""
     return url_for("calendars.session_page", session_id=s.id)
-
-
-def cancel_token(registration: Any) -> str | None:
-    """The token of a registration's cancellation link (``None`` until one was issued)."""
-    if registration.cancel_nonce is None:
-        return None
-    return tokens.derive(tokens.CANCEL, registration.cancel_nonce)
-
-
-def cancel_url(registration: Any) -> str | None:
-    """The link that cancels a live registration without logging in (``None`` when there is
-    nothing to cancel); for the registration page and the notices."""
-    token = cancel_token(registration)
-    if token is None or not registration.is_live:
-        return None
-    return external_url("registrations.cancel_by_link", token=token)

@@ -35,10 +35,10 @@ from sqlalchemy.exc import DBAPIError
 from werkzeug.security import generate_password_hash
 
 from readingroom import create_app
-from readingroom.auth.models import Role, StaffUser
 from readingroom.extensions import db
 from readingroom.places.models import Community, OpeningHours, Room
 from readingroom.schedule.models import Program, ReadingSession
+from readingroom.staff.models import Role, StaffUser
 from readingroom.timeutil import BEIJING, beijing_today
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")

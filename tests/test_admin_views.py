@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from readingroom.auth.models import Role, StaffUser
 from readingroom.extensions import db
 from readingroom.schedule.models import Program
+from readingroom.staff.models import Role, StaffUser
 
 from .conftest import login
 

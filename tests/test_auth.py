@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from werkzeug.security import check_password_hash
 
-from readingroom.auth.operations import create_staff
 from readingroom.extensions import db
+from readingroom.staff.operations import create_staff
 
 from .conftest import PASSWORD, login
 

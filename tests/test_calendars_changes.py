@@ -471,9 +471,9 @@ WORKERS = 3
 
 
 def _seed(url: str) -> int:
-    from readingroom.auth.models import Role, StaffUser
     from readingroom.places.models import Community, Room
     from readingroom.schedule.models import Program
+    from readingroom.staff.models import Role, StaffUser
 
     app = create_app(base_config(url))
     with app.app_context():

@@ -25,11 +25,11 @@ import requests
 from sqlalchemy import create_engine, text
 
 from readingroom import create_app
-from readingroom.auth.models import Role, StaffUser
 from readingroom.extensions import db
 from readingroom.families.models import AdultRole, Household, Member, MemberKind
 from readingroom.places.models import Community, Room
 from readingroom.schedule.models import Program, ReadingSession
+from readingroom.staff.models import Role, StaffUser
 from readingroom.timeutil import utcnow
 from tests.conftest import PASSWORD, PASSWORD_HASH, TEST_DATABASE_URL
 from tests.servers import gunicorn, scratch_postgres

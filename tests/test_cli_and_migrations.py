@@ -11,12 +11,12 @@ from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, func, inspect, select, text
 
 from readingroom import create_app
-from readingroom.auth.models import Role, StaffUser
 from readingroom.extensions import db
 from readingroom.families.models import Household
 from readingroom.places.models import Community, Room
 from readingroom.registrations.models import Registration
 from readingroom.schedule.models import Program, ReadingSession, Series, SessionStatus
+from readingroom.staff.models import Role, StaffUser
 
 from .conftest import TEST_DATABASE_URL, base_config
 

@@ -114,7 +114,7 @@ def build_path(rule: Rule, draw) -> str | None:
 
 @pytest.fixture
 def fuzz_clients(app, demo):
-    from readingroom.auth.models import StaffUser
+    from readingroom.staff.models import StaffUser
 
     clients = {"visitor": app.test_client()}
     for name, account in (("admin", "admin"), ("staff", "yaozhuang")):

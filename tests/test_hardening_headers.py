@@ -93,7 +93,7 @@ INLINE = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>|<style\b|\sstyle=|\son[a-z]+=
 def test_no_inline_script_or_style_on_any_page(client, demo):
     from sqlalchemy import select
 
-    from readingroom.auth.models import StaffUser
+    from readingroom.staff.models import StaffUser
 
     admin = db.session.scalars(select(StaffUser).where(StaffUser.login == "admin")).one()
     pages = ["/", "/?view=week", "/?view=list", "/subscribe", "/family/login", "/poster"]

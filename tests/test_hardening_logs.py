@@ -7,9 +7,9 @@ import pytest
 import requests
 
 from readingroom.extensions import db
-from readingroom.links import cancel_token
 from readingroom.notices import operations as notices
 from readingroom.registrations import operations as ops
+from readingroom.registrations.queries import cancel_token
 from readingroom.security import redact_tokens
 
 from .fixtures_families import member_ids

@@ -38,13 +38,13 @@ def app_for(uri: str):
 
 
 def demo_at_head(uri: str) -> None:
-    from readingroom.auth.models import StaffUser
     from readingroom.demo import seed_demo
     from readingroom.families.models import Household
     from readingroom.families.operations import create_reset_link
     from readingroom.families.reset_codes import issue_code
     from readingroom.ops.worker import JOBS, run_job
     from readingroom.privacy.operations import reveal_phone
+    from readingroom.staff.models import StaffUser
 
     app = app_for(uri)
     with app.app_context():

@@ -8,7 +8,6 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from readingroom import links
 from readingroom.extensions import db
 from readingroom.families import operations as accounts
 from readingroom.families.models import Household, Member, MemberKind
@@ -479,7 +478,7 @@ def test_cancel_by_link_without_login(app, family, community, parent_child):
     household = family.household(community)
     registration = ops.sign_up(parent_child.id, household.id, member_ids(household)).registration
     db.session.commit()
-    token = links.cancel_token(registration)
+    token = queries.cancel_token(registration)
     # the token itself is nowhere in the database: only its digest and a nonce
     assert token not in (registration.cancel_token_digest, registration.cancel_nonce)
     client = app.test_client()  # nobody logged in

@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from readingroom.auth.models import Role
 from readingroom.extensions import db
 from readingroom.registrations.signals import member_checked_in
+from readingroom.staff.models import Role
 from readingroom.tasklists import operations
 from readingroom.tasklists.access import (
     can_edit,

@@ -10,8 +10,6 @@ from datetime import date, time, timedelta
 
 from sqlalchemy import select
 
-from ..auth.models import Role, StaffUser
-from ..auth.operations import create_staff
 from ..extensions import db
 from ..places.models import Community, Room
 from ..places.operations import RoomData, save_room
@@ -23,6 +21,8 @@ from ..schedule.operations import (
     series_data,
     update_session,
 )
+from ..staff.models import Role, StaffUser
+from ..staff.operations import create_staff
 from ..timeutil import beijing_today, from_beijing, to_beijing
 from .courses import seed_course
 from .families import seed_household_activity, seed_households

@@ -20,7 +20,6 @@ from ..timeutil import utcnow
 
 if TYPE_CHECKING:
     from ..families.models import Household
-    from ..registrations.models import Registration
     from ..schedule.models import ReadingSession
 
 
@@ -60,7 +59,6 @@ class Notice(db.Model):
 
     household: Mapped[Household] = relationship()
     session: Mapped[ReadingSession | None] = relationship()
-    registration: Mapped[Registration | None] = relationship()
 
     def __repr__(self) -> str:
         return f"<Notice {self.id} {self.kind.value} household={self.household_id}>"

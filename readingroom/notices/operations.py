@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from flask import Flask, Response, current_app, g, has_request_context
 from flask_babel import gettext as _
@@ -32,15 +32,13 @@ from ..database import begin_write
 from ..extensions import db
 from ..families.phones import mask_mobile
 from ..i18n import localized
-from ..links import cancel_url, external_url, public_base_url
+from ..links import external_url, public_base_url
 from ..schedule.models import ReadingSession
 from ..security import redact_tokens
 from ..timeutil import format_span, utcnow
 from . import sms
 from .models import Notice, NoticeKind, OutboxMessage, OutboxStatus
-
-if TYPE_CHECKING:
-    from ..registrations.models import Registration
+from .signals import cancel_link_wanted
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +51,7 @@ def notify(
     kind: NoticeKind,
     *,
     reading_session: ReadingSession | None = None,
-    registration: Registration | None = None,
+    registration_id: int | None = None,
     detail: str = "",
 ) -> Notice:
     """Record a notice for a household and queue it for sending (flushes, never commits)."""
@@ -61,7 +59,7 @@ def notify(
         household_id=household_id,
         kind=kind,
         session_id=reading_session.id if reading_session is not None else None,
-        registration_id=registration.id if registration is not None else None,
+        registration_id=registration_id,
         detail=detail[:300],
     )
     db.session.add(notice)
@@ -262,12 +260,20 @@ def sender_for(app: Flask) -> Sender:
 # --- delivery --------------------------------------------------------------------------------
 
 
+def cancel_link(notice: Notice) -> str | None:
+    """The link that cancels the registration the notice is about, from the domain that
+    owns registrations (it answers :data:`.signals.cancel_link_wanted`), or ``None``."""
+    for _receiver, url in cancel_link_wanted.send(notice):
+        if url:
+            return url
+    return None
+
+
 def compose(notice: Notice) -> OutgoingMessage:
     """The outgoing text of a notice, with the links a family needs (needs a request context)."""
     lines = [notice_text(notice)]
-    registration = notice.registration
-    if registration is not None and notice.kind is not NoticeKind.SESSION_CANCELLED:
-        url = cancel_url(registration)
+    if notice.registration_id is not None and notice.kind is not NoticeKind.SESSION_CANCELLED:
+        url = cancel_link(notice)
         if url is not None:
             lines.append(_("To cancel: %(url)s", url=url))
     my_sessions = external_url("registrations.my_sessions")

@@ -13,8 +13,8 @@ from ..extensions import db
 from ..timeutil import utcnow
 
 if TYPE_CHECKING:
-    from ..auth.models import StaffUser
     from ..families.models import Household
+    from ..staff.models import StaffUser
 
 
 class PhoneReveal(db.Model):

@@ -105,7 +105,7 @@ def sign_up_for_course(
         household_id,
         NoticeKind.COURSE_SIGNED_UP,
         reading_session=taken[0].session,
-        registration=taken[0].registration,
+        registration_id=taken[0].registration.id,
         detail=f"{confirmed}:{len(taken) - confirmed}",
     )
     return ordered
@@ -139,7 +139,7 @@ def cancel_course(
         household_id,
         NoticeKind.COURSE_CANCELLED,
         reading_session=cancelled[0].session,
-        registration=cancelled[0],
+        registration_id=cancelled[0].id,
         detail=str(len(cancelled)),
     )
     return cancelled

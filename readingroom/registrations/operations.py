@@ -114,7 +114,7 @@ def promote_waiting(reading_session: ReadingSession, now: datetime) -> list[Regi
                 registration.household_id,
                 NoticeKind.PROMOTED,
                 reading_session=reading_session,
-                registration=registration,
+                registration_id=registration.id,
             )
     db.session.flush()
     return promoted
@@ -252,7 +252,7 @@ def _sign_up_locked(
             household_id,
             NoticeKind.CONFIRMED if confirmed else NoticeKind.WAITLISTED,
             reading_session=reading_session,
-            registration=registration,
+            registration_id=registration.id,
         )
     return Outcome(registration, created=True)
 
@@ -328,7 +328,7 @@ def _cancel_locked(
             registration.household_id,
             NoticeKind.CANCELLED_BY_STAFF if by is CancelledBy.STAFF else NoticeKind.CANCELLED,
             reading_session=reading_session,
-            registration=registration,
+            registration_id=registration.id,
             detail=registration.cancel_reason,
         )
     return registration, promote_waiting(reading_session, now)

@@ -19,6 +19,7 @@ from .. import tokens
 from ..extensions import db
 from ..families.models import Member
 from ..i18n import localized
+from ..links import external_url
 from ..schedule.models import ReadingSession, SessionStatus
 from ..security import token_digest, token_matches
 from ..timeutil import format_moment, utcnow
@@ -240,3 +241,19 @@ def blocked_message(until: datetime) -> str:
         "from %(when)s. Please talk to the staff if this is wrong.",
         when=format_moment(until),
     )
+
+
+def cancel_token(registration: Registration) -> str | None:
+    """The token of a registration's cancellation link (``None`` until one was issued)."""
+    if registration.cancel_nonce is None:
+        return None
+    return tokens.derive(tokens.CANCEL, registration.cancel_nonce)
+
+
+def cancel_url(registration: Registration) -> str | None:
+    """The link that cancels a live registration without logging in (``None`` when there is
+    nothing to cancel); for the registration page and, through notices' signal, notices."""
+    token = cancel_token(registration)
+    if token is None or not registration.is_live:
+        return None
+    return external_url("registrations.cancel_by_link", token=token)

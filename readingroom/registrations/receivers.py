@@ -25,7 +25,8 @@ from ..families.models import Member
 from ..families.operations import AccountError
 from ..families.signals import member_removing
 from ..notices import operations as notices
-from ..notices.models import NoticeKind
+from ..notices.models import Notice, NoticeKind
+from ..notices.signals import cancel_link_wanted
 from ..schedule.clashes import Candidate, Clash, ClashKind, Severity
 from ..schedule.models import ReadingSession
 from ..schedule.signals import checking_clashes, session_cancelled, session_changed
@@ -33,7 +34,7 @@ from ..timeutil import utcnow
 from .models import LIVE_STATUSES, Registration
 from .occupancy import occupancy
 from .operations import capacity_problem, settle_capacity
-from .queries import upcoming_registrations_of
+from .queries import cancel_url, upcoming_registrations_of
 
 MOVE_FIELDS = {"starts_at", "ends_at", "room_id"}
 
@@ -60,7 +61,7 @@ def on_session_changed(rs: ReadingSession, changes: set[str] | None = None, **kw
                 registration.household_id,
                 NoticeKind.SESSION_MOVED,
                 reading_session=rs,
-                registration=registration,
+                registration_id=registration.id,
             )
     if "capacity" in changes and not rs.is_cancelled:
         settle_capacity(rs, utcnow())
@@ -72,7 +73,7 @@ def on_session_cancelled(rs: ReadingSession, reason: str = "", **kwargs: Any) ->
             registration.household_id,
             NoticeKind.SESSION_CANCELLED,
             reading_session=rs,
-            registration=registration,
+            registration_id=registration.id,
             detail=reason,
         )
 
@@ -102,9 +103,16 @@ def on_member_removing(member: Member, *, now: Any, **kwargs: Any) -> None:
         )
 
 
+def cancel_link_of_notice(notice: Notice, **kwargs: Any) -> str | None:
+    """The cancellation link a notice about a registration carries (notices ask)."""
+    registration = db.session.get(Registration, notice.registration_id)
+    return cancel_url(registration) if registration is not None else None
+
+
 def connect() -> None:
     """Listen to the lower domains' signals (idempotent: blinker keeps one connection)."""
     session_changed.connect(on_session_changed)
     session_cancelled.connect(on_session_cancelled)
     checking_clashes.connect(seat_clashes)
     member_removing.connect(on_member_removing)
+    cancel_link_wanted.connect(cancel_link_of_notice)

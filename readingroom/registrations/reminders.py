@@ -58,6 +58,6 @@ def send_reminders(*, now: datetime | None = None, from_hour: int = 10) -> int:
             registration.household_id,
             NoticeKind.REMINDER,
             reading_session=registration.session,
-            registration=registration,
+            registration_id=registration.id,
         )
     return len(due)

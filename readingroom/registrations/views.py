@@ -16,7 +16,7 @@ from ..extensions import db
 from ..families import operations as accounts
 from ..families.models import Household
 from ..formutil import ActionForm
-from ..links import cancel_url, external_url, webcal_url
+from ..links import external_url, webcal_url
 from ..schedule.models import ReadingSession
 from ..timeutil import utcnow
 from . import operations as ops
@@ -24,7 +24,7 @@ from . import queries
 from .forms import SignupForm
 from .models import CancelledBy, Registration
 from .panel import my_registrations, panel_for, signup_choices
-from .queries import registration_by_cancel_token
+from .queries import cancel_url, registration_by_cancel_token
 
 bp = Blueprint("registrations", __name__)
 

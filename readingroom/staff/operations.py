@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
+from ..auth.passwords import authenticate
 from ..extensions import db
+from ..places.models import Community
 from .models import Role, StaffUser
-from .passwords import authenticate
-
-if TYPE_CHECKING:
-    from ..places.models import Community
 
 MIN_PASSWORD_LENGTH = 8
 

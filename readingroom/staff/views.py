@@ -6,11 +6,11 @@ from flask import Blueprint, current_app, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from ..auth.login import login_page, logout_to
+from ..auth.permissions import is_staff
 from ..extensions import limiter
 from .forms import LoginForm
-from .login import login_page, logout_to
 from .operations import staff_by_login
-from .permissions import is_staff
 
 bp = Blueprint("auth", __name__, url_prefix="/staff")
 
@@ -28,7 +28,7 @@ def login():
         LoginForm(next=request.args.get("next", "")),
         lambda form: staff_by_login(form.login.data),
         wrong=_("Login name or password is wrong."),
-        template="auth/login.html",
+        template="staff/login.html",
         home="schedule.dashboard",
     )
 

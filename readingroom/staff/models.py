@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import enum
-from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
 from sqlalchemy import Column, ForeignKey, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..auth.passwords import PasswordMixin
+from ..auth.sessions import SessionTokenMixin
 from ..extensions import db
 from ..models_base import TimestampMixin, str_enum
-from .passwords import PasswordMixin
-from .sessions import SessionTokenMixin
-
-if TYPE_CHECKING:
-    from ..places.models import Community
+from ..places.models import Community
 
 
 class Role(enum.Enum):

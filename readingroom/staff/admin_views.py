@@ -8,13 +8,13 @@ from flask_login import current_user
 from sqlalchemy import select
 from wtforms import SelectChoice
 
-from ..auth.forms import StaffUserForm
-from ..auth.models import Role, StaffUser
-from ..auth.operations import all_staff, create_staff, update_staff
 from ..auth.permissions import admin_required
 from ..extensions import db
 from ..i18n import localized
-from .models import Community
+from ..places.models import Community
+from .forms import StaffUserForm
+from .models import Role, StaffUser
+from .operations import all_staff, create_staff, update_staff
 
 bp = Blueprint("staff_admin", __name__, url_prefix="/staff/users")
 
@@ -43,7 +43,7 @@ def _values(form: StaffUserForm) -> dict:
 @bp.get("/")
 @admin_required
 def index():
-    return render_template("auth/staff_list.html", users=all_staff())
+    return render_template("staff/staff_list.html", users=all_staff())
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -64,7 +64,7 @@ def create():
         flash(_("Staff account %(login)s created.", login=user.login), "success")
         return redirect(url_for("staff_admin.index"))
     form.password.label.text = _("Password")  # nothing to keep: not "new password"
-    return render_template("auth/staff_form.html", form=form, user=None)
+    return render_template("staff/staff_form.html", form=form, user=None)
 
 
 @bp.route("/<int:user_id>/edit", methods=["GET", "POST"])
@@ -88,4 +88,4 @@ def edit(user_id: int):
             db.session.commit()
             flash(_("Staff account %(login)s saved.", login=user.login), "success")
             return redirect(url_for("staff_admin.index"))
-    return render_template("auth/staff_form.html", form=form, user=user)
+    return render_template("staff/staff_form.html", form=form, user=user)
