@@ -86,13 +86,13 @@ def app_config() -> dict[str, object]:
 
 
 @pytest.fixture
-def app(fresh_database, app_config) -> Iterator[Flask]:
+def app(fresh_database, app_config, request) -> Iterator[Flask]:
     config = base_config(fresh_database)
     config.update(app_config)
     app = create_app(config)
     app.test_client_class = IsolatedClient
     with app.app_context():
-        if TEST_DATABASE_URL:
+        if TEST_DATABASE_URL and "count_queries" in request.fixturenames:
             _wait_for_the_feed_listener()
         yield app
         db.session.remove()
@@ -102,10 +102,10 @@ def app(fresh_database, app_config) -> Iterator[Flask]:
 def _wait_for_the_feed_listener() -> None:
     """Start the app's feed listener (PostgreSQL) and wait until it is trusted.
 
-    As in a process that has served for a while, and as when every test shared one
-    database and so one listener: whether a request finds it trusted (and queries less)
-    must not depend on how fast it started in the test. Tests of its start, loss and
-    return (test_calendars_changes.py) still see those, from here on.
+    For the tests that count queries: a request that finds it trusted queries less, so
+    their counts must not depend on how fast it started in the test (when every test
+    shared one database, one listener served the whole run). Starting takes ~0.1 s and
+    stopping it at the end as much, so the other tests start it only if they use it.
     """
     from readingroom.calendars import changes
 
@@ -180,12 +180,14 @@ class PostgresTemplate:
         self.used = f"{self.name}_used_"  # + a number: copies to drop
         self.server = create_engine(self.url.set(database="postgres"), isolation_level="AUTOCOMMIT")
         self.admin: Connection = self.server.connect()
-        self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="test-databases")
+        # one thread makes copies (never behind a drop), four drop (sharing checkpoints)
+        self._copier = ThreadPoolExecutor(max_workers=1, thread_name_prefix="test-db-copy")
+        self._dropper = ThreadPoolExecutor(max_workers=4, thread_name_prefix="test-db-drop")
         self._numbers = count(1)
         self._drop_all([self.name, self.template, *self._leftovers()])  # a crashed run's too
         self.admin.execute(text(f'CREATE DATABASE "{self.template}"'))
         _migrate(self.url.set(database=self.template).render_as_string(hide_password=False))
-        self._copies = deque(self._pool.submit(self._copy) for _ in range(self.READY))
+        self._copies = deque(self._copier.submit(self._copy) for _ in range(self.READY))
         self._drops: deque[Future[None]] = deque()
 
     def _drop(self, name: str) -> None:
@@ -193,7 +195,7 @@ class PostgresTemplate:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
     def _drop_all(self, names: list[str]) -> None:
-        for dropped in [self._pool.submit(self._drop, name) for name in names]:
+        for dropped in [self._dropper.submit(self._drop, name) for name in names]:
             dropped.result()
 
     def _leftovers(self) -> list[str]:
@@ -214,7 +216,7 @@ class PostgresTemplate:
 
     def fresh(self, tmp_path: Path) -> str:
         copy = self._copies.popleft().result()
-        self._copies.append(self._pool.submit(self._copy))
+        self._copies.append(self._copier.submit(self._copy))
         if self.admin.execute(
             text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": self.name}
         ).first():
@@ -245,7 +247,7 @@ class PostgresTemplate:
         except DBAPIError:  # still in use (a process the test left running): force it
             self._drop(self.name)
             return
-        self._drops.append(self._pool.submit(self._drop, used))
+        self._drops.append(self._dropper.submit(self._drop, used))
         while self._drops and (len(self._drops) > self.MAX_USED or self._drops[0].done()):
             self._drops.popleft().result()
 
@@ -253,7 +255,8 @@ class PostgresTemplate:
         for pending in (*self._copies, *self._drops):
             pending.result()
         self._drop_all([*self._leftovers(), self.template])
-        self._pool.shutdown()
+        self._copier.shutdown()
+        self._dropper.shutdown()
         self.admin.close()
         self.server.dispose()
 
