@@ -7,8 +7,7 @@ from wtforms import StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
 
 from ..formutil import CheckboxesField, Form, WholeNumberField
-
-MAX_CAPACITY = 500
+from ..schedule.forms import capacity_field
 
 
 class SignupForm(Form):
@@ -59,12 +58,4 @@ class WalkInForm(Form):
 
 
 class CapacityForm(Form):
-    capacity = WholeNumberField(
-        _l("Capacity (seats)"),
-        validators=[
-            InputRequired(_l("Enter how many seats to offer.")),
-            NumberRange(
-                min=1, max=MAX_CAPACITY, message=_l("Capacity must be between %(min)d and %(max)d.")
-            ),
-        ],
-    )
+    capacity = capacity_field()

@@ -72,21 +72,9 @@ def _day_postgresql(element: Any, compiler: Any, **kw: Any) -> str:
     return f"to_char({compiler.process(element.clauses, **kw)} + interval '8 hours', 'YYYY-MM-DD')"
 
 
-class beijing_month(FunctionElement):
-    """The Beijing month of a stored UTC time, as ``YYYY-MM`` text."""
-
-    type = String()
-    inherit_cache = True
-
-
-@compiles(beijing_month, "sqlite")
-def _month_sqlite(element: Any, compiler: Any, **kw: Any) -> str:
-    return f"substr(date({compiler.process(element.clauses, **kw)}, '+8 hours'), 1, 7)"
-
-
-@compiles(beijing_month, "postgresql")
-def _month_postgresql(element: Any, compiler: Any, **kw: Any) -> str:
-    return f"to_char({compiler.process(element.clauses, **kw)} + interval '8 hours', 'YYYY-MM')"
+def beijing_month(moment: Any) -> Any:
+    """The Beijing month of a stored UTC time, as ``YYYY-MM`` text (of :class:`beijing_day`)."""
+    return func.substr(beijing_day(moment), 1, 7)
 
 
 # --- what is asked -----------------------------------------------------------------------------

@@ -21,11 +21,11 @@ from wtforms import (
     TimeField,
     ValidationError,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from ..formutil import CHOOSE_FROM_LIST, IdSelectField, PlausibleDate, WholeNumberField
+from ..formutil import CHOOSE_FROM_LIST, IdSelectField, PlausibleDate
 from ..formutil import Form as AppForm
-from .forms import MAX_CAPACITY, _SessionFields, _weekday_choices
+from .forms import _SessionFields, _weekday_choices, capacity_field
 
 
 class OptionalIdSelectField(IdSelectField):
@@ -141,15 +141,7 @@ class RunForm(Form):
     )
     start_time = TimeField(_l("Starts at"), validators=[Optional()])
     end_time = TimeField(_l("Ends at"), validators=[Optional()])
-    capacity = WholeNumberField(
-        _l("Seats"),
-        validators=[
-            Optional(),
-            NumberRange(
-                min=1, max=MAX_CAPACITY, message=_l("Capacity must be between %(min)d and %(max)d.")
-            ),
-        ],
-    )
+    capacity = capacity_field(_l("Seats"), required=False)
     host = OptionalIdSelectField(_l("Host"))
 
 

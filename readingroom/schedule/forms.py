@@ -38,6 +38,24 @@ from .recurrence import MAX_OCCURRENCES, RecurrenceError, expand_weekly
 from .window import SeriesWindowFields, SessionWindowFields
 
 MAX_CAPACITY = 500
+
+
+def capacity_field(label: Any = None, *, required: bool = True) -> Any:
+    """The seats a session offers (session, series, course run, the roster's form): one
+    range and one message everywhere."""
+    label = label or _l("Capacity (seats)")
+    presence = InputRequired(_l("Enter how many seats to offer.")) if required else Optional()
+    return WholeNumberField(
+        label,
+        validators=[
+            presence,
+            NumberRange(
+                min=1, max=MAX_CAPACITY, message=_l("Capacity must be between %(min)d and %(max)d.")
+            ),
+        ],
+    )
+
+
 MAX_SESSION_LENGTH = timedelta(days=1)
 
 
@@ -57,15 +75,7 @@ class _SessionFields(Form):
         _l("Host"),
         validators=[Length(max=80, message=_l("Keep the host's name under %(max)d characters."))],
     )
-    capacity = WholeNumberField(
-        _l("Capacity (seats)"),
-        validators=[
-            InputRequired(_l("Enter how many seats to offer.")),
-            NumberRange(
-                min=1, max=MAX_CAPACITY, message=_l("Capacity must be between %(min)d and %(max)d.")
-            ),
-        ],
-    )
+    capacity = capacity_field()
     description = TextAreaField(
         _l("Description"),
         validators=[Length(max=5000, message=_l("Keep the description under %(max)d characters."))],
