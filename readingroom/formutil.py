@@ -94,7 +94,8 @@ class IdSelectField(SelectField):
 
 
 def _choice_values(field: SelectField | SelectMultipleField) -> set[Any]:
-    return {choice.value for choice in (field.choices or [])}
+    """The values of a field's choices, given as ``SelectChoice`` or ``(value, label)``."""
+    return {getattr(c, "value", c[0] if isinstance(c, tuple) else c) for c in field.choices or []}
 
 
 def _int_or_none(value: Any) -> int | None:
@@ -176,3 +177,21 @@ class WholeNumberField(IntegerField):
 
 class ActionForm(Form):
     """A POST-only action: CSRF token, nothing else."""
+
+
+class SlugSelectField(SelectField):
+    """A select of slugs (filters in an address); "" means "all". A slug that is not among
+    the choices (stale, mistyped) gets ``unknown_message`` by the field."""
+
+    def __init__(
+        self, label: Any = None, validators: Any = None, *, unknown_message: Any, **kwargs: Any
+    ):
+        kwargs.setdefault("validate_choice", False)
+        super().__init__(label, validators, **kwargs)
+        self.unknown_message = unknown_message
+
+    def pre_validate(self, form: Any) -> None:
+        if self.data in (None, ""):
+            return
+        if self.data not in _choice_values(self):
+            raise ValidationError(str(self.unknown_message))

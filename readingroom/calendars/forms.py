@@ -10,7 +10,7 @@ from wtforms import BooleanField, SelectField, StringField, ValidationError
 from wtforms.validators import NumberRange, Optional
 from wtforms.widgets import MonthInput
 
-from ..formutil import Form, WholeNumberField
+from ..formutil import Form, SlugSelectField, WholeNumberField
 from ..i18n import localized
 from ..places.models import Community, Room
 from ..schedule.models import Program
@@ -19,28 +19,16 @@ from .grid import parse_month
 from .params import MAX_AGE
 from .queries import Scope
 
-
-class SlugSelectField(SelectField):
-    """A select of slugs; "" means "any". A stale or mistyped slug gets a clear message."""
-
-    def __init__(self, label: Any = None, validators: Any = None, **kwargs: Any):
-        kwargs.setdefault("validate_choice", False)
-        super().__init__(label, validators, **kwargs)
-
-    def pre_validate(self, form: Any) -> None:
-        if self.data in (None, ""):
-            return
-        if self.data not in {value for value, _label in self.choices or []}:
-            raise ValidationError(str(_l("This choice does not exist (any more); showing all.")))
+UNKNOWN_SLUG = _l("This choice does not exist (any more); showing all.")
 
 
 class FilterForm(Form):
     class Meta:
         csrf = False
 
-    community = SlugSelectField(_l("Community"))
-    room = SlugSelectField(_l("Book room"))
-    program = SlugSelectField(_l("Strand"))
+    community = SlugSelectField(_l("Community"), unknown_message=UNKNOWN_SLUG)
+    room = SlugSelectField(_l("Book room"), unknown_message=UNKNOWN_SLUG)
+    program = SlugSelectField(_l("Strand"), unknown_message=UNKNOWN_SLUG)
     age = WholeNumberField(
         _l("Age of the participant"),
         validators=[

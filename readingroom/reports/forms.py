@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import DateField, SelectChoice, SelectField, StringField, ValidationError
 from wtforms.validators import Optional
 
-from ..formutil import Form
+from ..formutil import Form, SlugSelectField
 from ..i18n import localized
 from ..places.models import Community
 from ..schedule.models import Program
@@ -37,18 +37,7 @@ def preset_range(period: str, today: date) -> tuple[date, date]:
     return first, next_month - timedelta(days=1)
 
 
-class SlugChoiceField(SelectField):
-    """A select of slugs; "" means "all". An unknown slug gets a clear message."""
-
-    def __init__(self, label: Any = None, validators: Any = None, **kwargs: Any):
-        kwargs.setdefault("validate_choice", False)
-        super().__init__(label, validators, **kwargs)
-
-    def pre_validate(self, form: Any) -> None:
-        if self.data in (None, ""):
-            return
-        if self.data not in {choice.value for choice in self.choices or []}:
-            raise ValidationError(str(_l("This choice does not exist. Choose one from the list.")))
+UNKNOWN_FILTER = _l("This choice does not exist. Choose one from the list.")
 
 
 class BeijingDateField(DateField):
@@ -79,8 +68,8 @@ class FigureFilterForm(Form):
     )
     start = BeijingDateField(_l("From"), validators=[Optional()])
     end = BeijingDateField(_l("To"), validators=[Optional()])
-    community = SlugChoiceField(_l("Community"))
-    program = SlugChoiceField(_l("Strand"))
+    community = SlugSelectField(_l("Community"), unknown_message=UNKNOWN_FILTER)
+    program = SlugSelectField(_l("Strand"), unknown_message=UNKNOWN_FILTER)
 
     def set_choices(self, communities: list[Community], programs: list[Program]) -> None:
         self.community.choices = [SelectChoice("", _l("All my communities"))] + [
