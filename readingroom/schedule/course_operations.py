@@ -33,6 +33,27 @@ class CourseError(DomainError):
 # --- lesson content on sessions --------------------------------------------------------------
 
 
+def add_partner(name: str, contact: str = "") -> Partner:
+    """A partner of the subdistrict (e.g. 新华书店); names are unique."""
+    name = name.strip()
+    if db.session.scalar(select(Partner.id).where(Partner.name == name)):
+        raise CourseError(_("This partner is already listed."), field="name")
+    partner = Partner(name=name, contact=contact or "")
+    db.session.add(partner)
+    db.session.flush()
+    return partner
+
+
+def add_host(name: str, *, partner_id: int | None = None, community_id: int | None = None) -> Host:
+    """A host (主持人) is a person of one partner or one community."""
+    if (partner_id is None) == (community_id is None):
+        raise ValueError("a host belongs to a partner or to a community")
+    host = Host(name=name.strip(), partner_id=partner_id, community_id=community_id)
+    db.session.add(host)
+    db.session.flush()
+    return host
+
+
 def lesson_content(course: Course, lesson: Lesson) -> dict[str, str]:
     """What a session of ``lesson`` shows (copied onto every community's session)."""
     return lesson.session_content()

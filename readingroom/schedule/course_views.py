@@ -34,9 +34,12 @@ from .course_forms import (
 )
 from .course_operations import (
     CourseData,
+    CourseError,
     LessonData,
     RunData,
+    add_host,
     add_lesson,
+    add_partner,
     plan_course,
     save_course,
     schedule_course,
@@ -298,35 +301,22 @@ def hosts():
     form.belongs_to.choices = [(f"p:{p.id}", p.name) for p in partners] + [
         (f"c:{c.id}", localized(c)) for c in communities
     ]
+    is_admin = community_ids_of(current_user) is None
     if "partner-name" in request.form and partner_form.validate_on_submit():
-        if community_ids_of(current_user) is not None:
+        if not is_admin:
             abort(403)  # partners are the subdistrict's
-        if db.session.scalar(
-            select(Partner.id).where(Partner.name == partner_form.name.data.strip())
-        ):
-            partner_form.name.errors = [_("This partner is already listed.")]
-            return render_template(
-                "schedule/hosts.html",
-                form=form,
-                partner_form=partner_form,
-                hosts=_hosts(),
-                partners=partners,
-                is_admin=True,
-            )
-        db.session.add(
-            Partner(name=partner_form.name.data.strip(), contact=partner_form.contact.data or "")
-        )
-        db.session.commit()
-        flash(_("Partner saved."), "success")
-        return redirect(url_for("courses.hosts"))
-    if "host-name" in request.form and form.validate_on_submit():
-        kind, ident = form.owner()
-        host = Host(name=form.name.data.strip())
-        if kind == "p":
-            host.partner_id = ident
+        try:
+            add_partner(partner_form.name.data, partner_form.contact.data)
+        except CourseError as exc:
+            partner_form.name.errors = [*partner_form.name.errors, *exc.messages]
         else:
-            host.community_id = ident
-        db.session.add(host)
+            db.session.commit()
+            flash(_("Partner saved."), "success")
+            return redirect(url_for("courses.hosts"))
+    elif "host-name" in request.form and form.validate_on_submit():
+        kind, ident = form.owner()
+        owner = {"partner_id": ident} if kind == "p" else {"community_id": ident}
+        add_host(form.name.data, **owner)
         db.session.commit()
         flash(_("Host saved."), "success")
         return redirect(url_for("courses.hosts"))
@@ -336,5 +326,5 @@ def hosts():
         partner_form=partner_form,
         hosts=_hosts(),
         partners=partners,
-        is_admin=community_ids_of(current_user) is None,
+        is_admin=is_admin,
     )
