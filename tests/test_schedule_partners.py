@@ -1,13 +1,16 @@
-"""Partners and hosts as rules (schedule.course_operations) and through the hosts page."""
+"""Partners, hosts and who sees which course, as rules (schedule.course_operations) and through the hosts page."""
 
 from __future__ import annotations
+
+from datetime import date
 
 import pytest
 from sqlalchemy import func, select
 
 from readingroom.extensions import db
+from readingroom.schedule.course_access import courses_visible_to, may_edit_course, may_see_course
 from readingroom.schedule.course_operations import CourseError, add_host, add_partner
-from readingroom.schedule.courses import Host, Partner
+from readingroom.schedule.courses import Course, Host, Partner
 
 from .conftest import login
 
@@ -41,3 +44,21 @@ def test_the_administrator_is_told_by_the_field_when_a_partner_exists(client, ma
     assert 'value="新华书店"' in html  # what was typed stays
     assert db.session.scalar(select(func.count()).select_from(Partner)) == 1
     assert db.session.scalar(select(func.count()).select_from(Host)) == 0
+
+
+def test_who_sees_and_changes_which_course(app, make):
+    mine, theirs = make.community(), make.community()
+    program = make.program()
+    courses = {}
+    for name, community in (("街道", None), ("本社区", mine), ("别的社区", theirs)):
+        course = Course(title=name, program=program, community_id=community and community.id)
+        course.first_date = course.last_date = date(2026, 7, 1)
+        db.session.add(course)
+        courses[name] = course
+    db.session.flush()
+    seen = {c.title for c in db.session.scalars(courses_visible_to({mine.id}))}
+    assert seen == {"街道", "本社区"}
+    assert {c.title for c in db.session.scalars(courses_visible_to(None))} == set(courses)
+    assert [may_see_course({mine.id}, courses[n]) for n in courses] == [True, True, False]
+    assert [may_edit_course({mine.id}, courses[n]) for n in courses] == [False, True, False]
+    assert all(may_edit_course(None, c) for c in courses.values())

@@ -14,7 +14,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from wtforms import SelectChoice
 
 from ..auth.permissions import community_ids_of, scope_to_user, staff_required
@@ -23,6 +23,7 @@ from ..extensions import db
 from ..i18n import localized
 from ..places.models import Community, Room
 from ..places.operations import managed_communities
+from .course_access import courses_visible_to, hosts_visible_to, may_edit_course, may_see_course
 from .course_forms import (
     CourseForm,
     HostForm,
@@ -54,24 +55,13 @@ bp = Blueprint("courses", __name__, url_prefix="/staff/courses")
 # --- access ----------------------------------------------------------------------------------
 
 
-def visible_courses_stmt() -> Any:
-    """The courses a staff user sees: all (admin), else the subdistrict's and their own."""
-    stmt = select(Course).order_by(Course.first_date.desc(), Course.id.desc())
-    ids = community_ids_of(current_user)
-    if ids is None:
-        return stmt
-    return stmt.where(or_(Course.community_id.is_(None), Course.community_id.in_(ids)))
-
-
 def can_edit(course: Course) -> bool:
-    ids = community_ids_of(current_user)
-    return ids is None or (course.community_id is not None and course.community_id in ids)
+    return may_edit_course(community_ids_of(current_user), course)
 
 
 def _load(course_id: int, *, edit: bool = False) -> Course:
     course = db.get_or_404(Course, course_id)
-    ids = community_ids_of(current_user)
-    if ids is not None and course.community_id is not None and course.community_id not in ids:
+    if not may_see_course(community_ids_of(current_user), course):
         abort(403)
     if edit and not can_edit(course):
         abort(403)
@@ -83,11 +73,7 @@ def _load(course_id: int, *, edit: bool = False) -> Course:
 
 def _hosts() -> list[Host]:
     """Hosts of every partner and of the user's communities."""
-    ids = community_ids_of(current_user)
-    stmt = select(Host).order_by(Host.partner_id.is_(None), Host.id)
-    if ids is not None:
-        stmt = stmt.where(or_(Host.partner_id.is_not(None), Host.community_id.in_(ids)))
-    return list(db.session.scalars(stmt))
+    return list(db.session.scalars(hosts_visible_to(community_ids_of(current_user))))
 
 
 def _host_choices() -> list[Any]:
@@ -112,7 +98,7 @@ def _my_rooms() -> list[Room]:
 @bp.get("/")
 @staff_required
 def index():
-    courses = db.session.scalars(visible_courses_stmt()).all()
+    courses = db.session.scalars(courses_visible_to(community_ids_of(current_user))).all()
     return render_template("schedule/courses.html", courses=courses, can_edit=can_edit)
 
 

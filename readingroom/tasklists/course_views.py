@@ -4,32 +4,23 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import or_, select
 from wtforms import SelectChoice
 
 from ..auth.permissions import community_ids_of, staff_required
 from ..extensions import db
-from ..formutil import Form, IdSelectField
+from ..schedule.course_access import courses_visible_to
 from ..schedule.courses import Course
 from .access import can_edit, can_view
 from .course_tasks import CourseTasksError, follow_course
+from .forms import FollowCourseForm
 from .models import TaskList
 
 bp = Blueprint("tasklist_courses", __name__, url_prefix="/staff/tasklists")
 
 
-class FollowCourseForm(Form):
-    course = IdSelectField(_l("Course"))
-
-
 def _courses() -> list[Course]:
-    stmt = select(Course).order_by(Course.first_date.desc())
-    ids = community_ids_of(current_user)
-    if ids is not None:
-        stmt = stmt.where(or_(Course.community_id.is_(None), Course.community_id.in_(ids)))
-    return list(db.session.scalars(stmt))
+    return list(db.session.scalars(courses_visible_to(community_ids_of(current_user))))
 
 
 @bp.route("/<int:list_id>/follow-course", methods=["GET", "POST"])

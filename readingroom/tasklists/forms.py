@@ -284,3 +284,9 @@ def clean_book_title(value: str | None) -> str:
 def next_year(day: date) -> date:
     """The same weekday 52 weeks later: a copied list keeps its rhythm."""
     return day + timedelta(weeks=52)
+
+
+class FollowCourseForm(Form):
+    """Link a task list to a course: its weekly tasks follow the lessons."""
+
+    course = IdSelectField(_l("Course"))
