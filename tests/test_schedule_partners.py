@@ -1,4 +1,4 @@
-"""Partners, hosts and who sees which course, as rules (schedule.course_operations) and through the hosts page."""
+"""Partners, hosts and who sees which course: as rules, and through the hosts page."""
 
 from __future__ import annotations
 
