@@ -19,7 +19,7 @@ from ..extensions import db
 from ..places.models import Community
 from ..security import new_token, token_digest, token_matches
 from ..timeutil import utcnow
-from .models import AdultRole, Household, Member, MemberKind, PasswordReset
+from .models import AdultRole, Household, Member, MemberKind, PasswordReset, PasswordResetCode
 from .phones import normalise_mobile
 from .signals import member_removing
 
@@ -170,7 +170,11 @@ def find_reset(token: str, *, now: datetime | None = None) -> PasswordReset | No
     return reset
 
 
-def use_reset(reset: PasswordReset, password: str, *, now: datetime | None = None) -> Household:
+def use_reset(
+    reset: PasswordReset | PasswordResetCode, password: str, *, now: datetime | None = None
+) -> Household:
+    """Spend a reset (a staff's link or a code by SMS) and set the new password; every other
+    session of the family ends with it."""
     reset.used_at = now or utcnow()
     reset.household.set_password(password)
     db.session.flush()

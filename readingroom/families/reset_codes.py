@@ -23,7 +23,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..timeutil import utcnow
 from .models import Household, PasswordResetCode
-from .operations import household_by_mobile
+from .operations import household_by_mobile, use_reset
 
 DIGITS = 6
 
@@ -95,8 +95,5 @@ def check_code(mobile: str, code: str, *, now: datetime | None = None) -> Passwo
 
 
 def use_code(reset: PasswordResetCode, password: str, *, now: datetime | None = None) -> Household:
-    """Set the new password; the code is spent."""
-    reset.used_at = now or utcnow()
-    reset.household.set_password(password)
-    db.session.flush()
-    return reset.household
+    """Set the new password; the code is spent (as a staff's reset link would be)."""
+    return use_reset(reset, password, now=now)
