@@ -104,11 +104,6 @@ def event_chunk(reading_session: ReadingSession, base: str) -> bytes:
     return chunk
 
 
-def base_url() -> str:
-    """Scheme and host of the site, for links back into it (no trailing slash)."""
-    return public_base_url()
-
-
 def feed_url(scope: Scope, *, external: bool = True) -> str:
     """The feed of a scope: a path of its own for one community, room or strand, else all.ics."""
     params = scope.params(with_seats=False)
@@ -190,7 +185,7 @@ def _feed_for(args: MultiDict[str, str]) -> Response:
     limit = current_app.config.get("FEED_MAX_EVENTS")
     if limit and state.count > limit:
         return too_large(state.count, limit)
-    base = base_url()
+    base = public_base_url()
     name = feed_name(scope)
     scope_key = sorted(scope.params().items())
     etag = digest(FEED_FORMAT, base, request.path, scope_key, name, feed_days(), state.fingerprint)
@@ -235,7 +230,7 @@ def program_feed(slug: str):
 def session_ics(session_id: int):
     """One session as a file to open or import (not a subscription: no refresh interval)."""
     reading_session = load_session(session_id)
-    event = session_event(reading_session, base_url=base_url())
+    event = session_event(reading_session, base_url=public_base_url())
     body = build_calendar([event], name=reading_session.title, subscription=False)
     filename = f"session-{reading_session.id}.ics"
     return ics_response(body, last_modified=modified_at(reading_session), filename=filename)
