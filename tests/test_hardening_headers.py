@@ -9,8 +9,8 @@ import pytest
 
 from readingroom.extensions import db
 from readingroom.families import operations as accounts
-from readingroom.links import cancel_token
 from readingroom.registrations import operations as ops
+from readingroom.registrations.queries import cancel_token
 
 from .conftest import login
 from .fixtures_families import household_login, member_ids

@@ -8,8 +8,8 @@ import pytest
 from readingroom import create_app
 from readingroom.config import ConfigurationError
 from readingroom.extensions import db
-from readingroom.links import cancel_token
 from readingroom.registrations import operations as ops
+from readingroom.registrations.queries import cancel_token
 
 from .conftest import base_config
 from .fixtures_families import member_ids
