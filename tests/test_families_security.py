@@ -9,11 +9,12 @@ import uuid
 import pytest
 from sqlalchemy import func, select
 
-from readingroom import create_app, links
+from readingroom import create_app
 from readingroom.extensions import db
 from readingroom.families.models import Household
 from readingroom.registrations import operations as ops
 from readingroom.registrations.models import Registration
+from readingroom.registrations.queries import cancel_token
 
 from .conftest import PASSWORD, base_config
 from .fixtures_families import member_ids
@@ -92,7 +93,7 @@ def test_every_family_post_needs_the_token(client, signed_in, path):
     registration = ops.sign_up(s.id, household.id, member_ids(household)).registration
     db.session.commit()
     url = path.format(
-        r=registration.id, t=links.cancel_token(registration), m=household.members[0].id
+        r=registration.id, t=cancel_token(registration), m=household.members[0].id
     )
     assert client.post(url).status_code == 400
     db.session.refresh(registration)
