@@ -153,7 +153,11 @@ def test_two_instances_share_seats_feeds_pages_and_rate_limits(instances):
             client, base, "/family/login", {"mobile": mobile, "password": PASSWORD}
         )
         assert response.status_code == 302
-        page = client.get(f"{base}/sessions/{sid}/signup", timeout=30)
+        # no kept-alive connection to reuse at the burst: the server closes idle ones after
+        # two seconds, and one closed just as the post goes out is a ConnectionError
+        page = client.get(
+            f"{base}/sessions/{sid}/signup", headers={"Connection": "close"}, timeout=30
+        )
         prepared.append((client, base, member, _token(page.text)))
     barrier = threading.Barrier(len(prepared), timeout=60)
     codes: list = [None] * len(prepared)
