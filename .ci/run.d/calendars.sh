@@ -11,42 +11,9 @@ VENV=${VENV:-.venv}
 PY="$VENV/bin/python"
 CHECK=${CHECK_ICS:-../shared/tools/check_ics/check_ics}
 
-work=$(mktemp -d)
-server=""
-cleanup() {
-  if [ -n "$server" ]; then
-    kill "$server" 2>/dev/null || true
-    wait "$server" 2>/dev/null || true
-  fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-export DATABASE_URL="sqlite:///$work/demo.sqlite3"
-export PUBLIC_BASE_URL="http://127.0.0.1"  # production mode needs it; the port follows
-export SECRET_KEY="ci-calendars"
-"$VENV/bin/flask" --app readingroom init-db >"$work/seed.log" 2>&1
-"$VENV/bin/flask" --app readingroom seed-demo >>"$work/seed.log" 2>&1
-
-port=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-base="http://127.0.0.1:$port"
-export PUBLIC_BASE_URL="$base"
-"$VENV/bin/gunicorn" -w 2 -b "127.0.0.1:$port" "readingroom:create_app()" >"$work/server.log" 2>&1 &
-server=$!
-
-fetch() {  # fetch URL FILE
-  "$PY" - "$1" "$2" <<'EOF'
-import sys, urllib.request
-with urllib.request.urlopen(sys.argv[1], timeout=30) as response:
-    open(sys.argv[2], "wb").write(response.read())
-EOF
-}
-
-for _ in $(seq 1 50); do
-  if fetch "$base/" "$work/home.html" 2>/dev/null; then break; fi
-  sleep 0.2
-done
-fetch "$base/" "$work/home.html" || { echo "calendars: server did not start"; cat "$work/server.log"; exit 1; }
+# shellcheck source=../lib/demo_server.sh
+source .ci/lib/demo_server.sh
+demo_server calendars
 
 # Sessions to download one by one: the first, the cancelled and the moved occurrence.
 # The API answers 93 days at a time: follow its `next` links.
