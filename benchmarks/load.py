@@ -57,12 +57,12 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import create_engine, insert, text  # noqa: E402
 
-from readingroom import create_app  # noqa: E402
+from benchmarks.common import bench_app  # noqa: E402
 from readingroom.extensions import db  # noqa: E402
-from readingroom.families.models import AdultRole, Household, Member, MemberKind  # noqa: E402
 from readingroom.places.models import Community, Room  # noqa: E402
 from readingroom.schedule.models import Program, ReadingSession, SessionStatus  # noqa: E402
 from readingroom.timeutil import BEIJING, beijing_today, utcnow  # noqa: E402
+from tests.crowd import one_adult_households  # noqa: E402
 
 PROGRAMS = [
     ("parent-child", "亲子阅读", "#c0392b", 3, 12, True),
@@ -83,7 +83,7 @@ def seed(uri: str, total: int, per_community: int, families: int) -> dict:
     """Load the data set; returns what the measurements need (slugs, ids, timings)."""
     from werkzeug.security import generate_password_hash
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": uri, "SECRET_KEY": "seed", "FEED_LISTEN": False})
+    app = bench_app(uri, FEED_LISTEN=False)
     started = clock.perf_counter()
     with app.app_context():
         db.drop_all()
@@ -163,25 +163,9 @@ def seed(uri: str, total: int, per_community: int, families: int) -> dict:
         ]
         db.session.add_all(targets)
         hashed = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
-        people = []
-        for i in range(families + 1):
-            household = Household(
-                guardian_name=f"家长{i}",
-                mobile=f"1370000{i:04d}",
-                password_hash=hashed,
-                community=communities[0],
-            )
-            db.session.add(household)
-            db.session.flush()
-            member = Member(
-                household_id=household.id,
-                kind=MemberKind.ADULT,
-                given_name=f"成人{i}",
-                role=AdultRole.SELF,
-            )
-            db.session.add(member)
-            db.session.flush()
-            people.append((household.mobile, member.id))
+        people = one_adult_households(
+            communities[0], families + 1, mobile_prefix="1370000", password_hash=hashed
+        )
         db.session.commit()
         a_session = db.session.scalar(
             text(
@@ -217,15 +201,12 @@ def count_signup_statements(uri: str, info: dict) -> int:
     """The SQL statements of one sign-up POST, in-process (the same code path)."""
     from readingroom.calendars.queries import counting_statements
 
-    app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": uri,
-            "SECRET_KEY": "seed",
-            "FEED_LISTEN": False,
-            "WTF_CSRF_ENABLED": False,
-            "RATELIMIT_ENABLED": False,
-            "NOTICE_DELIVER_INLINE": False,
-        }
+    app = bench_app(
+        uri,
+        FEED_LISTEN=False,
+        WTF_CSRF_ENABLED=False,
+        RATELIMIT_ENABLED=False,
+        NOTICE_DELIVER_INLINE=False,
     )
     client = app.test_client()
     mobile, member = info["counting_family"]
@@ -421,6 +402,7 @@ def measure(uri: str, info: dict, args, workdir: Path) -> dict:
     env = {
         **os.environ,
         "BENCH_DATABASE_URL": uri,
+        "BENCH_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
         "BENCH_LISTEN": "1" if args.listen else "0",
         "PYTHONPATH": str(ROOT),
     }

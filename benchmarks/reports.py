@@ -33,14 +33,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import event, insert, text
 from werkzeug.security import generate_password_hash
 
-from readingroom import create_app
-from readingroom.staff.models import Role, StaffUser
+from benchmarks.common import bench_app, with_ping
 from readingroom.extensions import db
 from readingroom.families.models import Household, Member, MemberKind
 from readingroom.places.models import Community, Room
 from readingroom.registrations.models import Attendee, Registration, RegistrationStatus
 from readingroom.reports.figures import _CACHE as figures_cache
 from readingroom.schedule.models import Program, ReadingSession, SessionStatus
+from readingroom.staff.models import Role, StaffUser
 from readingroom.timeutil import utcnow
 
 PASSWORD = "benchmark-password"
@@ -163,17 +163,9 @@ def seed(total: int) -> tuple[int, int]:
 
 def build(database_url: str | None, workdir: Path, total: int):
     uri = database_url or f"sqlite:///{workdir / f'bench-{total}.sqlite3'}"
-    app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": uri,
-            "SECRET_KEY": "benchmark",
-            "RATELIMIT_ENABLED": False,
-            "WTF_CSRF_ENABLED": False,
-            "SERVER_NAME": "bench.local",
-            "FEED_LISTEN": False,
-        }
+    app = with_ping(
+        bench_app(uri, RATELIMIT_ENABLED=False, WTF_CSRF_ENABLED=False, FEED_LISTEN=False)
     )
-    app.add_url_rule("/_bench/ping", "bench_ping", lambda: "ok")
     with app.app_context():
         if database_url:
             db.drop_all()

@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import text
 
-from readingroom import create_app
+from benchmarks.common import bench_app, with_ping
 from readingroom.calendars import changes
 from readingroom.calendars.feeds import body_cache, event_cache
 from readingroom.calendars.queries import counting_statements
@@ -131,16 +131,7 @@ def queries(app, client, url: str, headers=None, before=None) -> int:
 
 def build(database_url: str | None, workdir: Path, total: int, listen: bool = True):
     uri = database_url or f"sqlite:///{workdir / f'bench-{total}.sqlite3'}"
-    app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": uri,
-            "SECRET_KEY": "benchmark",
-            "RATELIMIT_ENABLED": False,
-            "SERVER_NAME": "bench.local",
-            "FEED_LISTEN": listen,
-        }
-    )
-    app.add_url_rule("/_bench/ping", "bench_ping", lambda: "ok")
+    app = with_ping(bench_app(uri, RATELIMIT_ENABLED=False, FEED_LISTEN=listen))
     with app.app_context():
         if database_url:
             db.drop_all()

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import os
 
-from readingroom import create_app
+from benchmarks.common import bench_app
 
 config: dict[str, object] = {
-    "SQLALCHEMY_DATABASE_URI": os.environ["BENCH_DATABASE_URL"],
-    "SECRET_KEY": "benchmark",
     "RATELIMIT_ENABLED": False,  # 50 families logging in from one address is the point
     "FEED_LISTEN": os.environ.get("BENCH_LISTEN", "1") == "1",
     "NOTICE_DELIVER_INLINE": os.environ.get("BENCH_INLINE_NOTICES", "0") == "1",
@@ -22,7 +20,7 @@ if os.environ.get("BENCH_REDIS_URL"):
     config["REDIS_URL"] = os.environ["BENCH_REDIS_URL"]
     config["CACHE_KEY_PREFIX"] = os.environ.get("BENCH_CACHE_PREFIX", "rr-bench:")
 
-app = create_app(config)
+app = bench_app(os.environ["BENCH_DATABASE_URL"], os.environ["BENCH_PUBLIC_BASE_URL"], **config)
 
 
 @app.get("/_bench/ok")

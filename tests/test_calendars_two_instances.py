@@ -26,12 +26,12 @@ from sqlalchemy import create_engine, text
 
 from readingroom import create_app
 from readingroom.extensions import db
-from readingroom.families.models import AdultRole, Household, Member, MemberKind
 from readingroom.places.models import Community, Room
 from readingroom.schedule.models import Program, ReadingSession
 from readingroom.staff.models import Role, StaffUser
 from readingroom.timeutil import utcnow
 from tests.conftest import PASSWORD, PASSWORD_HASH, TEST_DATABASE_URL
+from tests.crowd import one_adult_households
 from tests.servers import gunicorn, scratch_postgres
 from tests.test_calendars_scale import REDIS_TEST_URL, redis_or_skip
 
@@ -74,25 +74,9 @@ def _seed(uri: str) -> dict:
         db.session.add(
             StaffUser(login="admin2", name="管理员", password_hash=PASSWORD_HASH, role=Role.ADMIN)
         )
-        families = []
-        for i in range(FAMILIES):
-            household = Household(
-                guardian_name=f"家长{i}",
-                mobile=f"1360000{i:04d}",
-                password_hash=PASSWORD_HASH,
-                community=community,
-            )
-            db.session.add(household)
-            db.session.flush()
-            member = Member(
-                household_id=household.id,
-                kind=MemberKind.ADULT,
-                given_name=f"成人{i}",
-                role=AdultRole.SELF,
-            )
-            db.session.add(member)
-            db.session.flush()
-            families.append((household.mobile, member.id))
+        families = one_adult_households(
+            community, FAMILIES, mobile_prefix="1360000", password_hash=PASSWORD_HASH
+        )
         db.session.commit()
         seeded = {"popular": popular.id, "other": other.id, "families": families}
         db.session.remove()

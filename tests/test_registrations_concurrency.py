@@ -28,11 +28,11 @@ from sqlalchemy import create_engine, text
 
 from readingroom import create_app
 from readingroom.extensions import db
-from readingroom.families.models import AdultRole, Household, Member, MemberKind
 from readingroom.places.models import Community, Room
 from readingroom.schedule.models import Program, ReadingSession
 from readingroom.timeutil import utcnow
 from tests.conftest import PASSWORD, PASSWORD_HASH
+from tests.crowd import one_adult_households
 from tests.servers import gunicorn, scratch_postgres
 
 pytestmark = pytest.mark.slow
@@ -79,25 +79,9 @@ def _seed(uri: str) -> Seeded:
             capacity=CAPACITY,
         )
         db.session.add(s)
-        families = []
-        for i in range(FAMILIES):
-            household = Household(
-                guardian_name=f"家长{i}",
-                mobile=f"1390000{i:04d}",
-                password_hash=PASSWORD_HASH,
-                community=community,
-            )
-            db.session.add(household)
-            db.session.flush()
-            member = Member(
-                household_id=household.id,
-                kind=MemberKind.ADULT,
-                given_name=f"成人{i}",
-                role=AdultRole.SELF,
-            )
-            db.session.add(member)
-            db.session.flush()
-            families.append((household.mobile, member.id))
+        families = one_adult_households(
+            community, FAMILIES, mobile_prefix="1390000", password_hash=PASSWORD_HASH
+        )
         db.session.commit()
         seeded = Seeded(s.id, families)
         db.session.remove()
