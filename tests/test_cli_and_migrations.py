@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import os
-import uuid
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, func, inspect, select, text
+from sqlalchemy import func, inspect, select
 
 from readingroom import create_app
 from readingroom.extensions import db
@@ -17,6 +16,7 @@ from readingroom.places.models import Community, Room
 from readingroom.registrations.models import Registration
 from readingroom.schedule.models import Program, ReadingSession, Series, SessionStatus
 from readingroom.staff.models import Role, StaffUser
+from tests.servers import scratch_postgres
 
 from .conftest import TEST_DATABASE_URL, base_config
 
@@ -71,22 +71,13 @@ def test_db_upgrade_equals_init_db(tmp_path):
 @pytest.mark.postgres
 @pytest.mark.skipif(not TEST_DATABASE_URL, reason="TEST_DATABASE_URL not set")
 def test_migrations_build_the_models_schema_on_postgresql():
-    server = TEST_DATABASE_URL.rsplit("/", 1)[0]
-    name = f"rr_migrations_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        app = _fresh_app(f"{server}/{name}")
+    with scratch_postgres("rr_migrations") as uri:
+        app = _fresh_app(uri)
         result = app.test_cli_runner().invoke(args=["db", "upgrade"])
         assert result.exit_code == 0, result.output
         assert _schema_diff(app) == []
         with app.app_context():
             db.engine.dispose()
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def _count(model) -> int:

@@ -3,16 +3,16 @@ they stay, unlinked, and keep working (edits, feeds)."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import date, time
 
 import pytest
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select, text
 
 from readingroom import create_app
 from readingroom.extensions import db
 from readingroom.schedule.models import ReadingSession, Series
 from readingroom.schedule.operations import series_data, update_series_from
+from tests.servers import scratch_postgres
 
 from .conftest import TEST_DATABASE_URL, base_config
 
@@ -84,14 +84,5 @@ def test_upgrade_keeps_existing_series_on_sqlite(tmp_path):
 @pytest.mark.postgres
 @pytest.mark.skipif(not TEST_DATABASE_URL, reason="TEST_DATABASE_URL not set")
 def test_upgrade_keeps_existing_series_on_postgresql():
-    server = TEST_DATABASE_URL.rsplit("/", 1)[0]
-    name = f"rr_courses_mig_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        _upgrade_with_old_rows(f"{server}/{name}")
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_postgres("rr_courses_migration") as uri:
+        _upgrade_with_old_rows(uri)
