@@ -3,6 +3,12 @@
 
 from __future__ import annotations
 
+import re
+import threading
+
+import requests
+from sqlalchemy import create_engine, text
+
 from readingroom.extensions import db
 from readingroom.families.models import AdultRole, Household, Member, MemberKind
 from readingroom.places.models import Community
@@ -33,3 +39,107 @@ def one_adult_households(
         db.session.flush()
         families.append((household.mobile, member.id))
     return families
+
+
+# --- the crowd over HTTP (a live server: tests/servers.py) --------------------------------
+
+CSRF = re.compile(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"')
+
+
+def csrf_token(html: str) -> str:
+    match = CSRF.search(html)
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+def post_form(client: requests.Session, base: str, path: str, data: dict) -> requests.Response:
+    """Open the form at ``path`` and post ``data`` with its CSRF token (no redirect followed)."""
+    page = client.get(f"{base}{path}", timeout=30)
+    return client.post(
+        f"{base}{path}",
+        data={**data, "csrf_token": csrf_token(page.text)},
+        allow_redirects=False,
+        timeout=30,
+    )
+
+
+def family_login(base: str, mobile: str, password: str) -> requests.Session:
+    """A logged-in family's HTTP session."""
+    client = requests.Session()
+    response = post_form(client, base, "/family/login", {"mobile": mobile, "password": password})
+    assert response.status_code == 302, response.text[-500:]
+    return client
+
+
+def all_at_once(jobs) -> list:
+    """Run ``(prepare, act)`` pairs in threads: every ``prepare()`` first, then all the
+    ``act(prepared)`` released together by a barrier; the results (or exceptions) in order."""
+    barrier = threading.Barrier(len(jobs), timeout=120)
+    results: list = [None] * len(jobs)
+
+    def run(i, job):
+        try:
+            prepared = job[0]()
+        except Exception as exc:
+            results[i] = exc
+            barrier.abort()  # release the others: the run is void
+            return
+        try:
+            barrier.wait()
+            results[i] = job[1](prepared)
+        except Exception as exc:  # recorded, asserted on by the caller
+            results[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i, job)) for i, job in enumerate(jobs)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return results
+
+
+def status_codes(results) -> list:
+    """The status code of each response, or the name of the exception instead."""
+    return [type(r).__name__ if isinstance(r, Exception) else r.status_code for r in results]
+
+
+def tally(codes: list) -> dict:
+    return {str(c): codes.count(c) for c in sorted(set(codes), key=str)}
+
+
+# --- what the crowd left (read from the database, after the burst) ------------------------
+
+
+def session_state(uri: str, session_id: int) -> dict:
+    engine = create_engine(uri)
+    try:
+        with engine.connect() as conn:
+            capacity = conn.execute(
+                text("SELECT capacity FROM reading_session WHERE id = :s"), {"s": session_id}
+            ).scalar_one()
+            rows = conn.execute(
+                text(
+                    "SELECT id, household_id, status, seats, promoted_at FROM registration "
+                    "WHERE session_id = :s ORDER BY id"
+                ),
+                {"s": session_id},
+            ).all()
+    finally:
+        engine.dispose()
+    live = [r for r in rows if r.status in ("confirmed", "waitlisted")]
+    return {
+        "capacity": capacity,
+        "rows": rows,
+        "confirmed": [r for r in rows if r.status == "confirmed"],
+        "waiting": [r for r in rows if r.status == "waitlisted"],
+        "taken": sum(r.seats for r in rows if r.status == "confirmed"),
+        "live_households": [r.household_id for r in live],
+    }
+
+
+def check_seat_invariants(state: dict) -> None:
+    assert state["taken"] <= state["capacity"], f"overbooked: {state['taken']} seats taken"
+    households = state["live_households"]
+    assert len(households) == len(set(households)), "a family holds two live registrations"
+    free = state["capacity"] - state["taken"]
+    assert all(r.seats > free for r in state["waiting"]), "a waiting family fits a free seat"

@@ -13,7 +13,6 @@ a Redis at REDIS_TEST_URL (default database 7 on 127.0.0.1).
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 import uuid
@@ -31,7 +30,7 @@ from readingroom.schedule.models import Program, ReadingSession
 from readingroom.staff.models import Role, StaffUser
 from readingroom.timeutil import utcnow
 from tests.conftest import PASSWORD, PASSWORD_HASH, TEST_DATABASE_URL
-from tests.crowd import one_adult_households
+from tests.crowd import csrf_token, one_adult_households, post_form
 from tests.servers import gunicorn, scratch_postgres
 from tests.test_calendars_scale import REDIS_TEST_URL, redis_or_skip
 
@@ -43,7 +42,6 @@ pytestmark = [
 
 FAMILIES = 60
 CAPACITY = 10
-CSRF = re.compile(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"')
 
 
 def _seed(uri: str) -> dict:
@@ -84,22 +82,6 @@ def _seed(uri: str) -> dict:
     return seeded
 
 
-def _token(html: str) -> str:
-    match = CSRF.search(html)
-    assert match, "no CSRF token on the page"
-    return match.group(1)
-
-
-def _post_login(client: requests.Session, base: str, path: str, data: dict):
-    page = client.get(f"{base}{path}", timeout=30)
-    return client.post(
-        f"{base}{path}",
-        data={**data, "csrf_token": _token(page.text)},
-        allow_redirects=False,
-        timeout=30,
-    )
-
-
 @pytest.fixture
 def instances(tmp_path: Path):
     redis_or_skip()
@@ -133,7 +115,7 @@ def test_two_instances_share_seats_feeds_pages_and_rate_limits(instances):
     for i, (mobile, member) in enumerate(instances["families"]):
         base = (a, b)[i % 2]
         client = requests.Session()
-        response = _post_login(
+        response = post_form(
             client, base, "/family/login", {"mobile": mobile, "password": PASSWORD}
         )
         assert response.status_code == 302
@@ -142,7 +124,7 @@ def test_two_instances_share_seats_feeds_pages_and_rate_limits(instances):
         page = client.get(
             f"{base}/sessions/{sid}/signup", headers={"Connection": "close"}, timeout=30
         )
-        prepared.append((client, base, member, _token(page.text)))
+        prepared.append((client, base, member, csrf_token(page.text)))
     barrier = threading.Barrier(len(prepared), timeout=60)
     codes: list = [None] * len(prepared)
 
@@ -184,13 +166,13 @@ def test_two_instances_share_seats_feeds_pages_and_rate_limits(instances):
     assert "SUMMARY:周末绘本" in before_feed.text
     staff = requests.Session()
     assert (
-        _post_login(staff, a, "/staff/login", {"login": "admin2", "password": PASSWORD}).status_code
+        post_form(staff, a, "/staff/login", {"login": "admin2", "password": PASSWORD}).status_code
         == 302
     )
     form = staff.get(f"{a}/staff/sessions/{instances['other']}/cancel", timeout=30)
     cancelled = staff.post(
         f"{a}/staff/sessions/{instances['other']}/cancel",
-        data={"reason": "下雨", "csrf_token": _token(form.text)},
+        data={"reason": "下雨", "csrf_token": csrf_token(form.text)},
         allow_redirects=False,
         timeout=30,
     )
@@ -215,15 +197,13 @@ def test_two_instances_share_seats_feeds_pages_and_rate_limits(instances):
     # 3. Failed staff logins through A until the limit; then B refuses too.
     intruder = requests.Session()
     for _ in range(10):
-        status = _post_login(
+        status = post_form(
             intruder, a, "/staff/login", {"login": "admin2", "password": "wrong"}
         ).status_code
         if status == 429:
             break
     assert status == 429
     assert (
-        _post_login(
-            intruder, b, "/staff/login", {"login": "admin2", "password": "wrong"}
-        ).status_code
+        post_form(intruder, b, "/staff/login", {"login": "admin2", "password": "wrong"}).status_code
         == 429
     )

@@ -16,14 +16,11 @@ test is then expected to FAIL - that is how the lock was shown to matter.
 from __future__ import annotations
 
 import os
-import re
-import threading
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-import requests
 from sqlalchemy import create_engine, text
 
 from readingroom import create_app
@@ -32,7 +29,16 @@ from readingroom.places.models import Community, Room
 from readingroom.schedule.models import Program, ReadingSession
 from readingroom.timeutil import utcnow
 from tests.conftest import PASSWORD, PASSWORD_HASH
-from tests.crowd import one_adult_households
+from tests.crowd import (
+    all_at_once,
+    check_seat_invariants,
+    csrf_token,
+    family_login,
+    one_adult_households,
+    session_state,
+    status_codes,
+    tally,
+)
 from tests.servers import gunicorn, scratch_postgres
 
 pytestmark = pytest.mark.slow
@@ -41,7 +47,6 @@ FAMILIES = 64
 CAPACITY = 10
 CANCELLING = 5
 WORKERS, THREADS = 4, 4
-CSRF = re.compile(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"')
 
 UNLOCKED_HOOK = '''
 def post_fork(server, worker):
@@ -106,94 +111,6 @@ def _gunicorn(uri: str, tmp_path: Path, *, unlocked: bool):
     )
 
 
-def _token(html: str) -> str:
-    match = CSRF.search(html)
-    assert match, "no CSRF token on the page"
-    return match.group(1)
-
-
-def _login(base: str, mobile: str) -> requests.Session:
-    client = requests.Session()
-    page = client.get(f"{base}/family/login", timeout=30)
-    response = client.post(
-        f"{base}/family/login",
-        data={"mobile": mobile, "password": PASSWORD, "csrf_token": _token(page.text)},
-        allow_redirects=False,
-        timeout=30,
-    )
-    assert response.status_code == 302, response.text[-500:]
-    return client
-
-
-def _all_at_once(jobs) -> list:
-    """Run the callables in threads released together by a barrier; their results in order."""
-    barrier = threading.Barrier(len(jobs), timeout=120)
-    results: list = [None] * len(jobs)
-
-    def run(i, job):
-        try:
-            prepared = job[0]()
-        except Exception as exc:
-            results[i] = exc
-            barrier.abort()  # release the others: the run is void
-            return
-        try:
-            barrier.wait()
-            results[i] = job[1](prepared)
-        except Exception as exc:  # recorded, asserted on below
-            results[i] = exc
-
-    threads = [threading.Thread(target=run, args=(i, job)) for i, job in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results
-
-
-def _state(uri: str, session_id: int) -> dict:
-    engine = create_engine(uri)
-    try:
-        with engine.connect() as conn:
-            capacity = conn.execute(
-                text("SELECT capacity FROM reading_session WHERE id = :s"), {"s": session_id}
-            ).scalar_one()
-            rows = conn.execute(
-                text(
-                    "SELECT id, household_id, status, seats, promoted_at FROM registration "
-                    "WHERE session_id = :s ORDER BY id"
-                ),
-                {"s": session_id},
-            ).all()
-    finally:
-        engine.dispose()
-    live = [r for r in rows if r.status in ("confirmed", "waitlisted")]
-    return {
-        "capacity": capacity,
-        "rows": rows,
-        "confirmed": [r for r in rows if r.status == "confirmed"],
-        "waiting": [r for r in rows if r.status == "waitlisted"],
-        "taken": sum(r.seats for r in rows if r.status == "confirmed"),
-        "live_households": [r.household_id for r in live],
-    }
-
-
-def _check_invariants(state: dict) -> None:
-    assert state["taken"] <= state["capacity"], f"overbooked: {state['taken']} seats taken"
-    households = state["live_households"]
-    assert len(households) == len(set(households)), "a family holds two live registrations"
-    free = state["capacity"] - state["taken"]
-    assert all(r.seats > free for r in state["waiting"]), "a waiting family fits a free seat"
-
-
-def _codes(results) -> list:
-    return [type(r).__name__ if isinstance(r, Exception) else r.status_code for r in results]
-
-
-def _tally(codes: list) -> dict:
-    return {str(c): codes.count(c) for c in sorted(set(codes), key=str)}
-
-
 def _run_scenario(uri: str, tmp_path: Path, *, unlocked: bool) -> dict:
     seeded = _seed(uri)
     sid = seeded.session_id
@@ -202,9 +119,9 @@ def _run_scenario(uri: str, tmp_path: Path, *, unlocked: bool) -> dict:
         # 1. 64 families press "sign up" in the same instant.
         def signup_job(mobile: str, member_id: int):
             def prepare():
-                client = _login(base, mobile)
+                client = family_login(base, mobile, PASSWORD)
                 page = client.get(f"{base}/sessions/{sid}/signup", timeout=30)
-                return client, _token(page.text)
+                return client, csrf_token(page.text)
 
             def act(prepared):
                 client, token = prepared
@@ -217,17 +134,17 @@ def _run_scenario(uri: str, tmp_path: Path, *, unlocked: bool) -> dict:
 
             return prepare, act
 
-        results = _all_at_once([signup_job(m, i) for m, i in seeded.families])
-        codes = _codes(results)
-        state = _state(uri, sid)
+        results = all_at_once([signup_job(m, i) for m, i in seeded.families])
+        codes = status_codes(results)
+        state = session_state(uri, sid)
         report["signup"] = {
-            "codes": _tally(codes),
+            "codes": tally(codes),
             "confirmed_seats": state["taken"],
             "waiting": len(state["waiting"]),
         }
         print("after the sign-ups:", report["signup"])
         assert all(c == 302 for c in codes), f"not all sign-ups went through: {report}"
-        _check_invariants(state)
+        check_seat_invariants(state)
         assert state["taken"] == CAPACITY, report
         assert len(state["waiting"]) == FAMILIES - CAPACITY, report
         # The waiting list is in the order the sign-ups were decided: every confirmed
@@ -249,10 +166,10 @@ def _run_scenario(uri: str, tmp_path: Path, *, unlocked: bool) -> dict:
             registration_id = by_household[household_id]
 
             def prepare():
-                client = _login(base, households[household_id])
+                client = family_login(base, households[household_id], PASSWORD)
                 url = f"{base}/family/registrations/{registration_id}/cancel"
                 page = client.get(url, timeout=30)  # the confirmation page changes nothing
-                return client, url, _token(page.text)
+                return client, url, csrf_token(page.text)
 
             def act(prepared):
                 client, url, token = prepared
@@ -262,19 +179,19 @@ def _run_scenario(uri: str, tmp_path: Path, *, unlocked: bool) -> dict:
 
             return prepare, act
 
-        before = _state(uri, sid)
+        before = session_state(uri, sid)
         assert before["taken"] == CAPACITY  # the confirmation pages changed nothing
-        results = _all_at_once([cancel_job(h) for h in cancelling])
-        codes = _codes(results)
-        state = _state(uri, sid)
+        results = all_at_once([cancel_job(h) for h in cancelling])
+        codes = status_codes(results)
+        state = session_state(uri, sid)
         report["cancel"] = {
-            "codes": _tally(codes),
+            "codes": tally(codes),
             "confirmed_seats": state["taken"],
             "waiting": len(state["waiting"]),
         }
         print("after the cancellations:", report["cancel"])
         assert all(c == 302 for c in codes), report
-        _check_invariants(state)
+        check_seat_invariants(state)
         promoted = [r.household_id for r in state["confirmed"] if r.promoted_at is not None]
         assert sorted(promoted) == sorted(head_of_queue), "promotion skipped the queue order"
         assert state["taken"] == CAPACITY
