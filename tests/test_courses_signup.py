@@ -167,3 +167,31 @@ def test_one_notice_for_the_whole_course_and_one_for_cancelling_it(runs, family)
         select(OutboxMessage).where(OutboxMessage.notice_id.in_([n.id for n in mine]))
     ).all()
     assert len(outbox) == 2  # two SMS, not sixteen
+
+
+def test_a_run_edited_from_a_lesson_on_stays_one_run_for_the_families(runs, family, client):
+    """Staff move a run's time from the third lesson on ("this and following"): it stays
+    one run, so the families who follow the whole course keep following all of it, a new
+    family signs up for all of it in one step, and cancelling the course cancels it all."""
+    from dataclasses import replace
+
+    from readingroom.schedule.operations import series_data, update_series_from
+
+    run = runs[0]
+    me = family.household(children=(("乐乐", 5),))
+    sign_up_for_course(run, me.id, member_ids(me))
+    db.session.commit()
+    third = to_beijing(run.sessions[2].starts_at).date()
+    data = replace(series_data(run), start_time=time(15), end_time=time(16))
+    assert update_series_from(run, third, data, removed_reason="") is run
+    db.session.commit()
+    course = run.course
+    assert [r.id for r in course.runs] == [r.id for r in runs]  # no run added
+    assert [to_beijing(s.starts_at).hour for s in run.sessions] == [9, 9] + [15] * 6
+    assert len(household_course_registrations(run, me.id)) == 8
+    page = client.get(f"/courses/{course.id}").get_data(as_text=True)
+    assert page.count('class="card course-run"') == 2  # one per room, as before
+    other = family.household(children=(("豆豆", 4),))
+    assert len(sign_up_for_course(run, other.id, member_ids(other))) == 8
+    db.session.commit()
+    assert len(cancel_course(run, me.id)) == 8

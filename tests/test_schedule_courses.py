@@ -173,9 +173,12 @@ def test_editing_a_run_from_a_lesson_on_keeps_lessons_weeks_and_the_course(make,
     second = run.sessions[1]
     from_day = to_beijing(second.starts_at).date()
     data = replace(series_data(run), start_time=time(14, 0), end_time=time(15, 0), title="改名")
+    first_date = run.first_date
     target = update_series_from(run, from_day, data, removed_reason="")
     db.session.commit()
-    assert target is not run and target.course is course  # split, still the course's
+    # not split: still one run of the course, from its first lesson
+    assert target is run and course.runs == [run] and run.first_date == first_date
+    assert [s.id for s in run.sessions] == [s.id for s in course_sessions(course)]
     sessions = course_sessions(course)
     assert len(sessions) == 4  # no session on the holiday week
     assert HOLIDAY not in {to_beijing(s.starts_at).date() for s in sessions}

@@ -388,7 +388,10 @@ def update_series_from(
     """Apply "this and following" from ``from_day``; returns the series that now holds them.
 
     When ``from_day`` is not the first date, the series is split: the old one
-    ends the day before, and a new series carries the edited occurrences.
+    ends the day before, and a new series carries the edited occurrences. A course's run
+    is never split: it stays one run (one whole-course sign-up, one row on the course
+    page); its earlier sessions keep their own times and place, and the run describes the
+    edited pattern from then on.
     """
     plan = plan_series_edit(series, from_day, data)
     if plan.blocking:
@@ -397,7 +400,8 @@ def update_series_from(
 
     target = series
     earlier = [s for s in series.sessions if to_beijing(s.starts_at).date() < from_day]
-    if earlier:
+    split = bool(earlier) and series.course_id is None
+    if split:
         target = Series(
             program=data.program,
             room=data.room,
@@ -407,7 +411,6 @@ def update_series_from(
             end_time=data.end_time,
             first_date=from_day,
             capacity=data.capacity,
-            course_id=series.course_id,  # a course's run stays the course's after a split
             host_id=series.host_id,
         )
         db.session.add(target)
@@ -424,7 +427,9 @@ def update_series_from(
     target.signup_opens_days = data.signup_opens_days
     target.signup_closes_hours = data.signup_closes_hours
     # After an edit the series ends on a date (a count from the old start would be ambiguous).
-    target.first_date, target.count = from_day, None
+    if not earlier:
+        target.first_date = from_day
+    target.count = None
     target.last_date = data.last_date or (data.dates()[-1] if data.dates() else from_day)
     db.session.flush()
 
