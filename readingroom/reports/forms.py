@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import DateField, SelectChoice, SelectField, StringField, ValidationError
 from wtforms.validators import Optional
@@ -12,8 +13,9 @@ from wtforms.validators import Optional
 from ..formutil import Form, SlugSelectField
 from ..i18n import localized
 from ..places.models import Community
+from ..schedule.courses import Course
 from ..schedule.models import Program
-from ..timeutil import beijing_today
+from ..timeutil import beijing_today, format_day
 
 #: The longest range the figures are computed for (three years).
 MAX_DAYS = 3 * 366
@@ -40,6 +42,34 @@ def preset_range(period: str, today: date) -> tuple[date, date]:
 UNKNOWN_FILTER = _l("This choice does not exist. Choose one from the list.")
 
 
+def course_label(course: Course) -> str:
+    """A course as the filter lists it: titles repeat from year to year, so with its start."""
+    return _(
+        "%(title)s (from %(day)s)",
+        title=course.title,
+        day=format_day(course.first_date, with_year=True),
+    )
+
+
+def course_choices(courses: list[Course]) -> list[SelectChoice]:
+    """The course filter's choices: "all", then each course by its id (as the address has it)."""
+    return [SelectChoice("", _l("All courses"))] + [
+        SelectChoice(str(c.id), course_label(c)) for c in courses
+    ]
+
+
+class CourseFilter:
+    """The course field of a filter form: the id of one of the courses the user may see
+    (anything else, e.g. ``abc``, a huge number, an unknown id or another community's own
+    course, gets :data:`UNKNOWN_FILTER` by the field)."""
+
+    course = SlugSelectField(_l("Course"), unknown_message=UNKNOWN_FILTER)
+
+    def course_id(self) -> int | None:
+        """The chosen course's id (after validation), None for all courses."""
+        return int(self.course.data) if self.course.data else None
+
+
 class BeijingDateField(DateField):
     """A date (YYYY-MM-DD) whose parse error is our own, translated message."""
 
@@ -50,7 +80,7 @@ class BeijingDateField(DateField):
             raise ValueError(str(_l("Enter a date such as 2026-07-01."))) from error
 
 
-class FigureFilterForm(Form):
+class FigureFilterForm(CourseFilter, Form):
     class Meta:
         csrf = False
 
@@ -71,7 +101,10 @@ class FigureFilterForm(Form):
     community = SlugSelectField(_l("Community"), unknown_message=UNKNOWN_FILTER)
     program = SlugSelectField(_l("Strand"), unknown_message=UNKNOWN_FILTER)
 
-    def set_choices(self, communities: list[Community], programs: list[Program]) -> None:
+    def set_choices(
+        self, communities: list[Community], programs: list[Program], courses: list[Course]
+    ) -> None:
+        self.course.choices = course_choices(courses)
         self.community.choices = [SelectChoice("", _l("All my communities"))] + [
             SelectChoice(c.slug, localized(c)) for c in communities
         ]
@@ -107,8 +140,8 @@ class FigureFilterForm(Form):
         return preset_range(self.period.data or "month", today or beijing_today())
 
 
-class MonthForm(Form):
-    """The monthly report's month (YYYY-MM)."""
+class MonthForm(CourseFilter, Form):
+    """The monthly report's month (YYYY-MM), and maybe one course."""
 
     class Meta:
         csrf = False
