@@ -294,7 +294,7 @@ def test_the_figures_page_filtered_by_the_course(admin_client, course_data):
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     assert headline_visits(page) == 8
-    assert f'<option selected value="{course.id}">{TITLE}（自' in page
+    assert f'<option selected value="{course.id}">{TITLE}</option>' in page
     assert f"课程：{TITLE}" in page  # the filter line names it
     # every table and chart follows: the by-community table's total, the chart of months
     assert re.search(r"<tfoot><tr><th scope=\"row\">合计</th><td class=\"num\">5</td>", page)
@@ -432,3 +432,18 @@ def test_the_course_overview_links_to_its_figures(admin_client, course_data):
     figures_page = admin_client.get(href)
     assert figures_page.status_code == 200
     assert headline_visits(figures_page.get_data(as_text=True)) == 8
+
+
+def test_a_title_that_repeats_is_told_apart_by_its_first_day(admin_client, course_data):
+    start, _end = last_month()
+    a_year_ago = start.replace(year=start.year - 1)
+    earlier = _course(course_data["program"], TITLE, a_year_ago, a_year_ago, ["去年的课"])
+    page = admin_client.get("/staff/figures/").get_data(as_text=True)
+    options = re.findall(r'<option value="(\d+)">([^<]*)</option>', page)
+    labels = dict(options)
+    assert labels[str(earlier.id)].startswith(
+        f"{TITLE}（自 {a_year_ago:%Y}年{a_year_ago.month}月1日"
+    )
+    assert labels[str(earlier.id)].endswith("起）")
+    assert labels[str(course_data["course"].id)].startswith(f"{TITLE}（自 {start.year}年")
+    assert labels[str(course_data["other"].id)] == "冬季绘本课程"

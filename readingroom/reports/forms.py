@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date, timedelta
 from typing import Any
 
@@ -42,19 +43,19 @@ def preset_range(period: str, today: date) -> tuple[date, date]:
 UNKNOWN_FILTER = _l("This choice does not exist. Choose one from the list.")
 
 
-def course_label(course: Course) -> str:
-    """A course as the filter lists it: titles repeat from year to year, so with its start."""
-    return _(
-        "%(title)s (from %(day)s)",
-        title=course.title,
-        day=format_day(course.first_date, with_year=True),
-    )
-
-
 def course_choices(courses: list[Course]) -> list[SelectChoice]:
-    """The course filter's choices: "all", then each course by its id (as the address has it)."""
+    """The course filter's choices: "all", then each course by its id (as the address has
+    it), by its title; a title that repeats (each summer's course) with its first day."""
+    titles = Counter(c.title for c in courses)
+
+    def label(course: Course) -> str:
+        if titles[course.title] == 1:
+            return course.title
+        day = format_day(course.first_date, with_year=True)
+        return _("%(title)s (from %(day)s)", title=course.title, day=day)
+
     return [SelectChoice("", _l("All courses"))] + [
-        SelectChoice(str(c.id), course_label(c)) for c in courses
+        SelectChoice(str(c.id), label(c)) for c in courses
     ]
 
 
