@@ -2,7 +2,10 @@
 
 Staff see the figures of their own communities; the administrator sees all of
 them side by side. Filters live in the address; a bad filter gets its message
-next to the field (400), another community's figures a 403.
+next to the field (400), another community's figures a 403. The course filter
+(``?course=<id>``, also on the monthly report) offers the courses the viewer may
+see; any other id is an unknown choice like a mistyped one (400), and a course
+shows only the viewer's communities' runs.
 """
 
 from __future__ import annotations
