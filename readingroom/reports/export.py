@@ -25,6 +25,15 @@ def scope_text(f: Figures) -> str:
     return names or _("No community")
 
 
+def strand_text(f: Figures) -> str:
+    program = f.labels.programs.get(f.scope.program_id) if f.scope.program_id else None
+    return localized(program) if program else _("All strands")
+
+
+def course_text(f: Figures) -> str:
+    return f.labels.course.title if f.labels.course else _("All courses")
+
+
 def table_csv(table: Table) -> str:
     out = ExcelCsv()
     out.row(*[str(c.label) for c in table.columns])
@@ -92,11 +101,19 @@ def workbook(f: Figures, tables: dict[str, Table], *, today: date | None = None)
     summary.write(1, 0, _("Range"), fmt[Kind.TEXT])
     summary.write_datetime(1, 1, _as_datetime(f.scope.start), fmt[Kind.DATE])
     summary.write_datetime(1, 2, _as_datetime(f.scope.end), fmt[Kind.DATE])
-    summary.write(2, 0, _("Communities"), fmt[Kind.TEXT])
-    summary.write(2, 1, scope_text(f), fmt[Kind.TEXT])
-    summary.write(3, 0, _("Exported on"), fmt[Kind.TEXT])
-    summary.write_datetime(3, 1, _as_datetime(today or beijing_today()), fmt[Kind.DATE])
-    summary.write_row(5, 0, [_("Figure"), _("Value")], fmt["header"])
+    filters = [
+        (_("Communities"), scope_text(f)),
+        (_("Strand"), strand_text(f)),
+        (_("Course"), course_text(f)),
+    ]
+    for row, (label, text) in enumerate(filters, start=2):
+        summary.write(row, 0, label, fmt[Kind.TEXT])
+        summary.write(row, 1, text, fmt[Kind.TEXT])
+    exported = 2 + len(filters)
+    summary.write(exported, 0, _("Exported on"), fmt[Kind.TEXT])
+    summary.write_datetime(exported, 1, _as_datetime(today or beijing_today()), fmt[Kind.DATE])
+    header_row = exported + 2
+    summary.write_row(header_row, 0, [_("Figure"), _("Value")], fmt["header"])
     t = f.total
     headline = [
         (_("Sessions held"), t.sessions_held, Kind.INT),
@@ -111,13 +128,13 @@ def workbook(f: Figures, tables: dict[str, Table], *, today: date | None = None)
         (_("Waiting households"), t.waiting_households, Kind.INT),
         (_("Seats asked by waiting households"), t.waiting_seats, Kind.INT),
     ]
-    for i, (label, value, kind) in enumerate(headline, start=6):
+    for i, (label, value, kind) in enumerate(headline, start=header_row + 1):
         summary.write(i, 0, label, fmt[Kind.TEXT])
         if value is None:
             summary.write_blank(i, 1, None, fmt[kind])
         else:
             summary.write_number(i, 1, value, fmt[kind])
-    summary.freeze_panes(6, 0)
+    summary.freeze_panes(header_row + 1, 0)
 
     names = _sheet_names()
     for key, table in tables.items():
@@ -156,7 +173,7 @@ def workbook(f: Figures, tables: dict[str, Table], *, today: date | None = None)
             chart.set_legend({"none": True})
             chart.set_x_axis({"name": _("Month")})
             chart.set_y_axis({"name": _("Visits"), "min": 0})
-            summary.insert_chart(5, 3, chart, {"x_scale": 1.3, "y_scale": 1.2})
+            summary.insert_chart(header_row, 3, chart, {"x_scale": 1.3, "y_scale": 1.2})
     book.close()
     return buffer.getvalue()
 

@@ -18,6 +18,8 @@ Beijing dates and the communities in scope (sessions are placed by their start):
 * **Unmet demand** (候补未满足): households still on the waiting list when the
   session started (waiting, or cancelled after the start without a seat), and
   the seats they asked for.
+* **A course** (课程): only its sessions, i.e. those of its runs (series whose
+  ``course_id`` is the course), and the task lists that follow it.
 * **Age groups** at the session date (the age kept on the attendee); people
   without an age (walk-ins, adults without a birth date) by their kind.
 
@@ -48,7 +50,8 @@ from ..extensions import db
 from ..families.models import Household, MemberKind
 from ..places.models import Community, Room
 from ..registrations.models import Attendee, Registration, RegistrationStatus
-from ..schedule.models import Program, ReadingSession, SessionStatus
+from ..schedule.courses import Course
+from ..schedule.models import Program, ReadingSession, Series, SessionStatus
 from ..tasklists.models import ReadingLogEntry, Task, TaskList, TaskTick
 from ..timeutil import beijing_day_bounds
 
@@ -82,13 +85,15 @@ def beijing_month(moment: Any) -> Any:
 
 @dataclass(frozen=True)
 class Scope:
-    """A range of Beijing dates (inclusive), the communities (None: all) and maybe one strand."""
+    """A range of Beijing dates (inclusive), the communities (None: all), maybe one strand
+    and maybe one course."""
 
     start: date
     end: date
     community_ids: frozenset[int] | None
     now: datetime
     program_id: int | None = None
+    course_id: int | None = None
 
     @property
     def bounds(self) -> tuple[datetime, datetime]:
@@ -223,6 +228,7 @@ class Labels:
     communities: dict[int, Community]
     rooms: dict[int, Room]
     programs: dict[int, Program]
+    course: Course | None = None  # the course filtered by, if any
 
 
 @dataclass
@@ -258,6 +264,9 @@ def _scoped(stmt: Any, scope: Scope) -> Any:
         stmt = stmt.where(Room.community_id.in_(scope.community_ids))
     if scope.program_id is not None:
         stmt = stmt.where(ReadingSession.program_id == scope.program_id)
+    if scope.course_id is not None:
+        runs = select(Series.id).where(Series.course_id == scope.course_id)
+        stmt = stmt.where(ReadingSession.series_id.in_(runs))
     return stmt
 
 
@@ -414,6 +423,7 @@ def _labels(scope: Scope) -> Labels:
         communities=community_map,
         rooms={r.id: r for r in rooms},
         programs={p.id: p for p in programs},
+        course=None if scope.course_id is None else db.session.get(Course, scope.course_id),
     )
 
 
@@ -528,8 +538,8 @@ _CACHE_LOCK = threading.Lock()
 def data_version(scope: Scope) -> tuple[Any, ...]:
     """One cheap statement whose answer changes whenever a figure of ``scope`` may change:
     a registration added or changed (check-ins touch their registration), a session added,
-    changed or newly started, a room moved, a tick or a reading-log entry added or removed.
-    Every part reads an index or a small table."""
+    changed or newly started, a room moved, a run (series) changed, a tick or a reading-log
+    entry added or removed. Every part reads an index or a small table."""
 
     def value(stmt: Any) -> Any:
         return stmt.scalar_subquery()
@@ -545,6 +555,7 @@ def data_version(scope: Scope) -> tuple[Any, ...]:
             value(select(func.count(ReadingSession.id))),
             value(select(func.max(ReadingSession.updated_at))),
             value(select(func.max(Room.updated_at))),
+            value(select(func.max(Series.updated_at))),
             value(select(func.count(TaskTick.id))),
             value(select(func.max(TaskTick.id))),
             value(select(func.count(ReadingLogEntry.id))),
@@ -560,7 +571,14 @@ def cached_figures(scope: Scope) -> Figures:
     """:func:`figures`, reusing this process's result while :func:`data_version` says that
     nothing it counts has changed, and for at most :data:`CACHE_SECONDS` (statements per
     request: the version and the labels, which are always read afresh)."""
-    key = (scope.start, scope.end, scope.community_ids, scope.program_id, data_version(scope))
+    key = (
+        scope.start,
+        scope.end,
+        scope.community_ids,
+        scope.program_id,
+        scope.course_id,
+        data_version(scope),
+    )
     now = time.monotonic()
     hit = None
     with _CACHE_LOCK:
@@ -596,7 +614,8 @@ def task_figures(scope: Scope) -> tuple[TaskCounts, dict[int, TaskCounts]]:
     """Task lists in the range: ticks made in it, reading logged in it, lists completed.
 
     Households are counted in their home community (ticks belong to a household,
-    not to a session), so the communities' numbers add up to the total."""
+    not to a session), so the communities' numbers add up to the total. For a course:
+    the lists that follow it."""
     start, end = scope.bounds
     community = Household.community_id
 
@@ -606,6 +625,8 @@ def task_figures(scope: Scope) -> tuple[TaskCounts, dict[int, TaskCounts]]:
             stmt = stmt.where(community.in_(scope.community_ids))
         if scope.program_id is not None:
             stmt = stmt.where(TaskList.program_id == scope.program_id)
+        if scope.course_id is not None:
+            stmt = stmt.where(TaskList.course_id == scope.course_id)
         return stmt
 
     ticks = scoped(

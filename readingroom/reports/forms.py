@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date, timedelta
 from typing import Any
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import DateField, SelectChoice, SelectField, StringField, ValidationError
 from wtforms.validators import Optional
@@ -12,8 +14,9 @@ from wtforms.validators import Optional
 from ..formutil import Form, SlugSelectField
 from ..i18n import localized
 from ..places.models import Community
+from ..schedule.courses import Course
 from ..schedule.models import Program
-from ..timeutil import beijing_today
+from ..timeutil import beijing_today, format_day
 
 #: The longest range the figures are computed for (three years).
 MAX_DAYS = 3 * 366
@@ -40,6 +43,34 @@ def preset_range(period: str, today: date) -> tuple[date, date]:
 UNKNOWN_FILTER = _l("This choice does not exist. Choose one from the list.")
 
 
+def course_choices(courses: list[Course]) -> list[SelectChoice]:
+    """The course filter's choices: "all", then each course by its id (as the address has
+    it), by its title; a title that repeats (each summer's course) with its first day."""
+    titles = Counter(c.title for c in courses)
+
+    def label(course: Course) -> str:
+        if titles[course.title] == 1:
+            return course.title
+        day = format_day(course.first_date, with_year=True)
+        return _("%(title)s (from %(day)s)", title=course.title, day=day)
+
+    return [SelectChoice("", _l("All courses"))] + [
+        SelectChoice(str(c.id), label(c)) for c in courses
+    ]
+
+
+class CourseFilter:
+    """The course field of a filter form: the id of one of the courses the user may see
+    (anything else, e.g. ``abc``, a huge number, an unknown id or another community's own
+    course, gets :data:`UNKNOWN_FILTER` by the field)."""
+
+    course = SlugSelectField(_l("Course"), unknown_message=UNKNOWN_FILTER)
+
+    def course_id(self) -> int | None:
+        """The chosen course's id (after validation), None for all courses."""
+        return int(self.course.data) if self.course.data else None
+
+
 class BeijingDateField(DateField):
     """A date (YYYY-MM-DD) whose parse error is our own, translated message."""
 
@@ -50,7 +81,7 @@ class BeijingDateField(DateField):
             raise ValueError(str(_l("Enter a date such as 2026-07-01."))) from error
 
 
-class FigureFilterForm(Form):
+class FigureFilterForm(CourseFilter, Form):
     class Meta:
         csrf = False
 
@@ -71,7 +102,10 @@ class FigureFilterForm(Form):
     community = SlugSelectField(_l("Community"), unknown_message=UNKNOWN_FILTER)
     program = SlugSelectField(_l("Strand"), unknown_message=UNKNOWN_FILTER)
 
-    def set_choices(self, communities: list[Community], programs: list[Program]) -> None:
+    def set_choices(
+        self, communities: list[Community], programs: list[Program], courses: list[Course]
+    ) -> None:
+        self.course.choices = course_choices(courses)
         self.community.choices = [SelectChoice("", _l("All my communities"))] + [
             SelectChoice(c.slug, localized(c)) for c in communities
         ]
@@ -107,8 +141,8 @@ class FigureFilterForm(Form):
         return preset_range(self.period.data or "month", today or beijing_today())
 
 
-class MonthForm(Form):
-    """The monthly report's month (YYYY-MM)."""
+class MonthForm(CourseFilter, Form):
+    """The monthly report's month (YYYY-MM), and maybe one course."""
 
     class Meta:
         csrf = False

@@ -2,12 +2,17 @@
 
 Staff see the figures of their own communities; the administrator sees all of
 them side by side. Filters live in the address; a bad filter gets its message
-next to the field (400), another community's figures a 403.
+next to the field (400), another community's figures a 403. The course filter
+(``?course=<id>``, also on the monthly report) offers the courses the viewer may
+see; any other id is an unknown choice like a mistyped one (400), and a course
+shows only the viewer's communities' runs.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
+from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, render_template, request
 from flask_login import current_user
@@ -17,13 +22,15 @@ from ..auth.permissions import community_ids_of, staff_required
 from ..extensions import db
 from ..places.models import Community
 from ..places.operations import managed_communities
+from ..schedule.course_access import courses_visible_to
+from ..schedule.courses import Course
 from ..schedule.models import Program
 from ..timeutil import beijing_today, utcnow
 from .charts import charts
 from .dashboard import template_helpers
-from .export import scope_text, table_csv, workbook
+from .export import course_text, scope_text, strand_text, table_csv, workbook
 from .figures import Figures, Scope, cached_figures
-from .forms import FigureFilterForm, MonthForm
+from .forms import FigureFilterForm, MonthForm, course_choices
 from .report import compare_months
 from .tables import sessions_table, tables
 
@@ -31,12 +38,17 @@ bp = Blueprint("reports", __name__, url_prefix="/staff/figures")
 bp.app_context_processor(template_helpers)  # the staff desk's seats and headline figures
 
 
+def _my_courses() -> list[Course]:
+    """The courses the user may see (the course filter's choices)."""
+    return list(db.session.scalars(courses_visible_to(community_ids_of(current_user))))
+
+
 def _filters() -> tuple[FigureFilterForm, Scope | None]:
     """The filter form, and the scope it asks for (None while the form has errors)."""
     communities = managed_communities()
     programs = list(db.session.scalars(select(Program).order_by(Program.id)))
     form = FigureFilterForm(formdata=request.args)
-    form.set_choices(communities, programs)
+    form.set_choices(communities, programs, _my_courses())
     slug = request.args.get("community", "")
     if slug not in {"", *(c.slug for c in communities)} and _community_exists(slug):
         abort(403)  # a real community, not the viewer's
@@ -53,6 +65,7 @@ def _filters() -> tuple[FigureFilterForm, Scope | None]:
         community_ids=None if ids is None else frozenset(ids),
         now=utcnow(),
         program_id=program.id if program else None,
+        course_id=form.course_id(),
     )
 
 
@@ -82,22 +95,37 @@ def index():
         tables=tables(f),
         charts=charts(f),
         scope_text=scope_text(f),
+        strand_text=strand_text(f) if scope.program_id else None,
+        course_text=course_text(f) if scope.course_id else None,
         args=request.args.to_dict(),
     )
 
 
-def _filename(f: Figures, ext: str, key: str = "figures") -> str:
-    return f"binhe-{key}-{f.scope.start.isoformat()}-{f.scope.end.isoformat()}.{ext}"
+#: What a file name must not hold (Windows' reserved characters, controls, spaces).
+_NOT_IN_FILENAME = re.compile(r'[\\/:*?"<>|\x00-\x1f\s]+')
 
 
-def _download(body: str | bytes, mimetype: str, filename: str) -> Response:
+def _filename(f: Figures, ext: str, key: str = "figures") -> tuple[str, str | None]:
+    """The file's name in ASCII, and with the course's title (None without a course): the
+    title is what a person looks for in the downloads folder; the id stays in the ASCII
+    name, for the clients that ignore ``filename*``."""
+    dates = f"{f.scope.start.isoformat()}-{f.scope.end.isoformat()}.{ext}"
+    course = f.labels.course
+    if course is None:
+        return f"binhe-{key}-{dates}", None
+    title = _NOT_IN_FILENAME.sub("-", course.title).strip("-.") or str(course.id)
+    return f"binhe-{key}-course-{course.id}-{dates}", f"binhe-{key}-{title}-{dates}"
+
+
+def _download(body: str | bytes, mimetype: str, names: tuple[str, str | None]) -> Response:
+    ascii_name, unicode_name = names
+    disposition = f'attachment; filename="{ascii_name}"'
+    if unicode_name:
+        disposition += f"; filename*=UTF-8''{quote(unicode_name, safe='')}"
     return Response(
         body,
         mimetype=mimetype,
-        headers={
-            "Content-Disposition": f'attachment; filename="{filename}"',
-            "Cache-Control": "private, no-store",
-        },
+        headers={"Content-Disposition": disposition, "Cache-Control": "private, no-store"},
     )
 
 
@@ -130,6 +158,7 @@ def csv(key: str):
 @staff_required
 def report():
     form = MonthForm(formdata=request.args)
+    form.course.choices = course_choices(_my_courses())
     if not form.validate():
         return render_template("reports/report.html", form=form, f=None), 400
     first = form.first_day()
@@ -139,13 +168,17 @@ def report():
     ids = community_ids_of(current_user)
     communities = None if ids is None else frozenset(ids)
     now = utcnow()
-    f = cached_figures(Scope(start=first, end=last, community_ids=communities, now=now))
+    course_id = form.course_id()
+    f = cached_figures(
+        Scope(start=first, end=last, community_ids=communities, now=now, course_id=course_id)
+    )
     before = cached_figures(
         Scope(
             start=previous_last.replace(day=1),
             end=previous_last,
             community_ids=communities,
             now=now,
+            course_id=course_id,
         )
     )
     return render_template(
@@ -157,5 +190,6 @@ def report():
         sessions=sessions_table(f),
         changes=compare_months(f, before),
         scope_text=scope_text(f),
+        course_text=course_text(f) if course_id else None,
         today=beijing_today(),
     )
