@@ -19,6 +19,7 @@ from werkzeug.datastructures import MultiDict
 from wtforms import (
     BooleanField,
     IntegerField,
+    SelectChoice,
     SelectField,
     SelectMultipleField,
     ValidationError,
@@ -91,6 +92,19 @@ class IdSelectField(SelectField):
     def pre_validate(self, form: Any) -> None:
         if self.data is None or self.data not in _choice_values(self):
             raise ValidationError(str(CHOOSE_FROM_LIST))
+
+
+class OptionalIdSelectField(IdSelectField):
+    """An id select whose first choice, "none" (:func:`with_none`), leaves it empty."""
+
+    def pre_validate(self, form: Any) -> None:
+        if self.data is None and not any(self.raw_data or []):  # nothing chosen
+            return
+        super().pre_validate(form)  # an id, or something that is none (a forged value)
+
+
+def with_none(choices: list[Any], label: Any = None) -> list[Any]:
+    return [SelectChoice("", label or _l("(none)")), *choices]
 
 
 def _choice_values(field: SelectField | SelectMultipleField) -> set[Any]:

@@ -23,21 +23,14 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from ..formutil import CHOOSE_FROM_LIST, IdSelectField, PlausibleDate
+from ..formutil import (
+    CHOOSE_FROM_LIST,
+    IdSelectField,
+    OptionalIdSelectField,
+    PlausibleDate,
+)
 from ..formutil import Form as AppForm
 from .forms import _SessionFields, _weekday_choices, capacity_field
-
-
-class OptionalIdSelectField(IdSelectField):
-    """An id select whose first choice, "none", leaves it empty."""
-
-    def pre_validate(self, form: Any) -> None:
-        if self.data is not None:
-            super().pre_validate(form)
-
-
-def with_none(choices: list[Any], label: Any = None) -> list[Any]:
-    return [SelectChoice("", label or _l("(none)")), *choices]
 
 
 class CourseForm(AppForm):

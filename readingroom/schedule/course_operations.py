@@ -19,7 +19,7 @@ from ..domain import DomainError
 from ..extensions import db
 from ..places.models import Room
 from ..timeutil import format_span, from_beijing, utcnow
-from .clashes import Candidate, Clash, ClashKind, Severity, find_clashes, overlaps
+from .clashes import Clash, ClashKind, Severity, find_clashes, overlaps
 from .courses import Course, Host, Lesson, Partner
 from .models import Program, ReadingSession, Series
 from .operations import CALENDAR_FIELDS, ClashError, SessionData, candidate_of
@@ -206,7 +206,7 @@ class RunData:
 class RunPlan:
     run: RunData
     dates: list[date] = field(default_factory=list)
-    sessions: list[tuple[Lesson, SessionData, int | None]] = field(default_factory=list)
+    sessions: list[tuple[Lesson, SessionData]] = field(default_factory=list)
     clashes: list[Clash] = field(default_factory=list)
     problem: str = ""
 
@@ -293,21 +293,18 @@ def _plan_run(course: Course, run: RunData, holidays: Sequence[date]) -> RunPlan
             ends_at=from_beijing(day, run.end_time),
             capacity=run.capacity,
             host=host,
+            host_id=host_id,
         )
-        plan.sessions.append((lesson, data, host_id))
+        plan.sessions.append((lesson, data))
     return plan
-
-
-def _candidate(data: SessionData, host_id: int | None) -> Candidate:
-    return candidate_of(data, host_id=host_id)
 
 
 def _clashes_between_runs(plans: Sequence[RunPlan]) -> None:
     """Two runs of this plan in one room, or one host in two rooms, at overlapping times."""
     flat = [
-        (index, _candidate(data, host_id))
+        (index, candidate_of(data))
         for index, plan in enumerate(plans)
-        for _lesson, data, host_id in plan.sessions
+        for _lesson, data in plan.sessions
     ]
     for i, (run_a, a) in enumerate(flat):
         for run_b, b in flat[i + 1 :]:
@@ -337,9 +334,7 @@ def plan_course(
         raise CourseError(_("Add the course's lessons before scheduling it."))
     plan = CoursePlan([_plan_run(course, run, holidays) for run in runs])
     candidates = {
-        id(data): _candidate(data, host_id)
-        for run in plan.runs
-        for _lesson, data, host_id in run.sessions
+        id(data): candidate_of(data) for run in plan.runs for _lesson, data in run.sessions
     }
     found = find_clashes(list(candidates.values()))
     by_room: dict[int, RunPlan] = {}
@@ -379,10 +374,8 @@ def schedule_course(
             last_date=run_plan.dates[-1],
         )
         db.session.add(series)
-        for lesson, data, host_id in run_plan.sessions:
-            db.session.add(
-                ReadingSession(series=series, lesson=lesson, host_id=host_id, **data.values())
-            )
+        for lesson, data in run_plan.sessions:
+            db.session.add(ReadingSession(series=series, lesson=lesson, **data.values()))
         created.append(series)
     db.session.flush()
     return created

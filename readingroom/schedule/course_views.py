@@ -20,6 +20,7 @@ from wtforms import SelectChoice
 from ..auth.permissions import community_ids_of, scope_to_user, staff_required
 from ..domain import DomainError
 from ..extensions import db
+from ..formutil import with_none
 from ..i18n import localized
 from ..places.models import Community, Room
 from ..places.operations import managed_communities
@@ -31,7 +32,6 @@ from .course_forms import (
     PartnerForm,
     ScheduleCourseForm,
     parse_holidays,
-    with_none,
 )
 from .course_operations import (
     CourseData,

@@ -30,7 +30,15 @@ from wtforms.validators import (
     Regexp,
 )
 
-from ..formutil import SLUG, CheckboxesField, Form, IdSelectField, PlausibleDate, WholeNumberField
+from ..formutil import (
+    SLUG,
+    CheckboxesField,
+    Form,
+    IdSelectField,
+    OptionalIdSelectField,
+    PlausibleDate,
+    WholeNumberField,
+)
 from ..timeutil import to_beijing, weekday_name
 from .clashes import Clash, ClashKind
 from .models import COLOUR_PATTERN
@@ -71,8 +79,13 @@ class _SessionFields(Form):
             Length(max=120, message=_l("Keep the title under %(max)d characters.")),
         ],
     )
+    host_id = OptionalIdSelectField(
+        _l("Host from the list"),
+        description=_l("A partner's or the community's host: found busy elsewhere by the person."),
+    )
     host = StringField(
         _l("Host"),
+        description=_l("Or type a name (when no one from the list is chosen)."),
         validators=[Length(max=80, message=_l("Keep the host's name under %(max)d characters."))],
     )
     capacity = capacity_field()
@@ -150,6 +163,7 @@ class SeriesForm(SeriesWindowFields, _SessionFields):
     PREFILLED = (
         "title",
         "host",
+        "host_id",
         "capacity",
         "description",
         "suggested_books",

@@ -56,6 +56,8 @@ class SessionData:
     capacity: int
     description: str = ""
     host: str = ""
+    # The host as a person (a partner's or a community's, Host); ``host`` is then its label.
+    host_id: int | None = None
     suggested_books: str = ""
     # Registration window (sign-ups); None: the series' offsets or the defaults.
     signup_opens_at: datetime | None = None
@@ -71,6 +73,7 @@ class SessionData:
             "capacity": self.capacity,
             "description": self.description,
             "host": self.host,
+            "host_id": self.host_id,
             "suggested_books": self.suggested_books,
             "signup_opens_at": self.signup_opens_at,
             "signup_closes_at": self.signup_closes_at,
@@ -93,6 +96,7 @@ class SeriesData:
     count: int | None = None
     description: str = ""
     host: str = ""
+    host_id: int | None = None
     suggested_books: str = ""
     # Registration window of every occurrence, as offsets; None: the defaults.
     signup_opens_days: int | None = None
@@ -113,6 +117,7 @@ class SeriesData:
             capacity=self.capacity,
             description=self.description,
             host=self.host,
+            host_id=self.host_id,
             suggested_books=self.suggested_books,
         )
 
@@ -149,20 +154,16 @@ def clash_mark(clashes: list[Clash], starts_at: datetime) -> str:
 
 
 def candidate_of(
-    data: SessionData,
-    ignore: frozenset[int] = frozenset(),
-    session_id: int | None = None,
-    *,
-    host_id: int | None = None,
+    data: SessionData, ignore: frozenset[int] = frozenset(), session_id: int | None = None
 ) -> Candidate:
-    """A session as the clash rules see it (``host_id``: the host as a person, courses)."""
+    """A session as the clash rules see it (its host as a person too, when it has one)."""
     return Candidate(
         room=data.room,
         starts_at=data.starts_at,
         ends_at=data.ends_at,
         capacity=data.capacity,
         host=data.host,
-        host_id=host_id,
+        host_id=data.host_id,
         ignore_ids=ignore,
         session_id=session_id,
     )
@@ -179,10 +180,7 @@ def check_session(data: SessionData, reading_session: ReadingSession | None = No
         else frozenset()
     )
     session_id = reading_session.id if reading_session is not None else None
-    candidate = candidate_of(data, ignore, session_id)
-    if reading_session is not None and reading_session.host == data.host:
-        candidate = replace(candidate, host_id=reading_session.host_id)  # the same host person
-    return find_clashes([candidate])
+    return find_clashes([candidate_of(data, ignore, session_id)])
 
 
 def create_session(data: SessionData, *, series: Series | None = None) -> ReadingSession:
@@ -202,8 +200,6 @@ def _apply(reading_session: ReadingSession, data: SessionData) -> set[str]:
         if getattr(reading_session, name) != value:
             setattr(reading_session, name, value)
             changed.add(name)
-    if "host" in changed:
-        reading_session.host_id = None  # a typed host replaces the host person (courses)
     if changed & set(CALENDAR_FIELDS):
         reading_session.sequence += 1
         reading_session.updated_at = utcnow()
@@ -285,6 +281,7 @@ def create_series(data: SeriesData) -> tuple[Series, list[ReadingSession]]:
         title=data.title,
         description=data.description,
         host=data.host,
+        host_id=data.host_id,
         capacity=data.capacity,
         suggested_books=data.suggested_books,
         weekdays=",".join(str(d) for d in sorted(data.weekdays)),
@@ -318,6 +315,7 @@ def series_data(series: Series) -> SeriesData:
         count=series.count,
         description=series.description,
         host=series.host,
+        host_id=series.host_id,
         suggested_books=series.suggested_books,
         signup_opens_days=series.signup_opens_days,
         signup_closes_hours=series.signup_closes_hours,
@@ -344,7 +342,7 @@ def _keep_lesson(reading_session: ReadingSession, occurrence: SessionData) -> Se
         return occurrence
     occurrence = replace(occurrence, **lesson.session_content())
     if lesson.host is not None:
-        occurrence = replace(occurrence, host=lesson.host.label)
+        occurrence = replace(occurrence, host=lesson.host.label, host_id=lesson.host.id)
     return occurrence
 
 
@@ -411,7 +409,6 @@ def update_series_from(
             end_time=data.end_time,
             first_date=from_day,
             capacity=data.capacity,
-            host_id=series.host_id,
         )
         db.session.add(target)
         series.last_date = max(to_beijing(s.starts_at).date() for s in earlier)
@@ -420,7 +417,7 @@ def update_series_from(
             reading_session.series = target
 
     target.program, target.room, target.title = data.program, data.room, data.title
-    target.description, target.host = data.description, data.host
+    target.description, target.host, target.host_id = data.description, data.host, data.host_id
     target.capacity, target.suggested_books = data.capacity, data.suggested_books
     target.weekdays = ",".join(str(d) for d in sorted(data.weekdays))
     target.start_time, target.end_time = data.start_time, data.end_time

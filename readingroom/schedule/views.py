@@ -10,12 +10,14 @@ from datetime import date, datetime, timedelta
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
-from ..auth.permissions import require_community, scope_to_user, staff_required
+from ..auth.permissions import community_ids_of, require_community, scope_to_user, staff_required
 from ..extensions import db
+from ..formutil import with_none
 from ..i18n import localized
 from ..places.models import Community, Room
 from ..places.operations import managed_communities
@@ -29,6 +31,8 @@ from ..timeutil import (
     week_start,
 )
 from .clashes import Clash
+from .course_access import hosts_visible_to
+from .courses import Host
 from .forms import CancelForm, SeriesForm, SessionForm
 from .models import Program, ReadingSession, Series
 from .operations import (
@@ -71,18 +75,22 @@ def _set_choices(form: SessionForm | SeriesForm) -> None:
     form.room.choices = [
         SelectChoice(r.id, localized(r), optgroup=localized(r.community)) for r in rooms
     ]
+    hosts = db.session.scalars(hosts_visible_to(community_ids_of(current_user)))
+    form.host_id.choices = with_none([SelectChoice(h.id, h.label) for h in hosts])
 
 
 def _common(form: SessionForm | SeriesForm) -> dict[str, object]:
     room = db.session.get(Room, form.room.data)
     require_community(room.community_id)
+    host = db.session.get(Host, form.host_id.data) if form.host_id.data else None
     return {
+        "host_id": host.id if host else None,
         "program": db.session.get(Program, form.program.data),
         "room": room,
         "title": form.title.data.strip(),
         "capacity": form.capacity.data,
         "description": (form.description.data or "").strip(),
-        "host": (form.host.data or "").strip(),
+        "host": host.label if host else (form.host.data or "").strip(),
         "suggested_books": (form.suggested_books.data or "").strip(),
     }
 
