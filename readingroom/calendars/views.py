@@ -22,7 +22,8 @@ from ..links import external_url, public_base_url, webcal_url
 from ..places.models import Community, Room
 from ..qr import qr_svg
 from ..registrations.panel import panel_for
-from ..schedule.models import Program
+from ..schedule.courses import Course
+from ..schedule.models import Program, ReadingSession, Series
 from ..timeutil import beijing_today, utcnow, week_start
 from .cache import SharedCache, compress_as, digest
 from .feeds import feed_url
@@ -68,6 +69,8 @@ def describe(scope: Scope) -> str:
     if scope.is_empty:
         return _("all sessions")
     parts = [localized(x) for x in (scope.community, scope.room, scope.program) if x is not None]
+    if scope.course is not None:
+        parts.append(scope.course.title)
     if scope.age is not None:
         parts.append(_("for age %(age)d", age=scope.age))
     return " · ".join(parts)
@@ -80,6 +83,18 @@ class Filters:
     communities: list[Community]
     rooms: list[Room]
     programs: list[Program]
+    courses: list[Course]
+
+
+def courses_with_sessions() -> list[Course]:
+    """The courses the filter offers: those with at least one session, newest first."""
+    runs = select(Series.course_id).join(ReadingSession, ReadingSession.series_id == Series.id)
+    stmt = (
+        select(Course)
+        .where(Course.id.in_(runs))
+        .order_by(Course.first_date.desc(), Course.id.desc())
+    )
+    return list(db.session.scalars(stmt))
 
 
 def load_filters() -> Filters:
@@ -94,12 +109,13 @@ def load_filters() -> Filters:
         )
     )
     programs = list(db.session.scalars(select(Program).where(Program.active).order_by(Program.id)))
+    courses = courses_with_sessions()
     form = FilterForm(formdata=request.args)
-    form.set_choices(communities, rooms, programs)
+    form.set_choices(communities, rooms, programs, courses)
     if request.args:
         form.validate()
-    scope = form.scope(communities, rooms, programs)
-    return Filters(form, scope, communities, rooms, programs)
+    scope = form.scope(communities, rooms, programs, courses)
+    return Filters(form, scope, communities, rooms, programs, courses)
 
 
 @lru_cache(maxsize=512)
