@@ -362,3 +362,33 @@ def test_a_course_scheduled_elsewhere_joins_a_cached_filtered_page_at_once(clien
     schedule_course(other, [run(world.garden, 17)])  # in Yaozhuang: not in the page's scope
     db.session.commit()
     assert f'<option value="{other.id}">第二门课程</option>' in html(client, url)
+
+
+def test_a_poster_of_one_course_in_one_community(client, world, course):
+    in_sunzhuang = [s for s in course_sessions(course) if s.room_id == world.sun_room.id]
+    month = day_of(in_sunzhuang[0]).strftime("%Y-%m")
+    form = html(client, "/poster")
+    assert f'<option value="{course.id}">暑期阅读课程</option>' in form
+    page = html(client, f"/poster?community=sunzhuang&month={month}&course={course.id}")
+    assert '<h1 id="poster-title">孙庄社区 · 暑期阅读课程 · ' in page
+    assert poster_titles(page) == {
+        s.title for s in in_sunzhuang if day_of(s).strftime("%Y-%m") == month
+    }
+    assert "长者悦读会" not in page  # Sunzhuang's, not the course's
+    assert f"http://readingroom.test/?community=sunzhuang&amp;course={course.id}" in page
+    everything = html(
+        client, f"/poster?community=sunzhuang&month={day_of(world.senior_session):%Y-%m}"
+    )
+    assert "长者悦读会" in everything
+
+
+@pytest.mark.parametrize("value", ["abc", "99999999999999999999", "424242"])
+def test_a_poster_with_a_bad_course_says_so_by_the_field(client, world, course, value):
+    page = html(client, f"/poster?community=sunzhuang&month=2026-07&course={value}")
+    error = re.search(r'<p class="error" id="poster-course-error">([^<]*)</p>', page)
+    assert error and "请从列表中选择一项。" in error.group(1)
+    assert 'class="poster-grid"' not in page
+
+
+def poster_titles(page: str) -> set[str]:
+    return set(re.findall(r'<span class="poster-title">([^<]*)</span>', page))

@@ -92,9 +92,7 @@ def test_every_family_post_needs_the_token(client, signed_in, path):
     s, household = signed_in
     registration = ops.sign_up(s.id, household.id, member_ids(household)).registration
     db.session.commit()
-    url = path.format(
-        r=registration.id, t=cancel_token(registration), m=household.members[0].id
-    )
+    url = path.format(r=registration.id, t=cancel_token(registration), m=household.members[0].id)
     assert client.post(url).status_code == 400
     db.session.refresh(registration)
     assert registration.is_live

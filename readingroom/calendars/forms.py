@@ -10,7 +10,7 @@ from wtforms import BooleanField, SelectField, StringField, ValidationError
 from wtforms.validators import NumberRange, Optional
 from wtforms.widgets import MonthInput
 
-from ..formutil import Form, SlugSelectField, WholeNumberField
+from ..formutil import CHOOSE_FROM_LIST, Form, SlugSelectField, WholeNumberField
 from ..i18n import localized
 from ..places.models import Community, Room
 from ..schedule.courses import Course
@@ -115,7 +115,8 @@ def _this_month_if_empty(value: str | None) -> str:
 
 
 class PosterForm(Form):
-    """Which community's month the poster shows (a GET form: the choice lives in the URL)."""
+    """Which community's month the poster shows, optionally one course's sessions only (a
+    GET form: the choice lives in the URL)."""
 
     class Meta:
         csrf = False
@@ -124,6 +125,16 @@ class PosterForm(Form):
     month = StringField(
         _l("Month"), id="poster-month", widget=MonthInput(), filters=[_this_month_if_empty]
     )
+    course = SlugSelectField(
+        _l("Course"),
+        id="poster-course",
+        unknown_message=CHOOSE_FROM_LIST,
+        description=_l("Only this course's sessions in the community, e.g. for its own poster."),
+    )
+
+    def set_choices(self, communities: list[Community], courses: list[Course]) -> None:
+        self.community.choices = [(c.slug, localized(c)) for c in communities]
+        self.course.choices = [("", _l("All sessions")), *course_choices(courses)]
 
     def validate_month(self, field: StringField) -> None:
         if parse_month(field.data) is None:

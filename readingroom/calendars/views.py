@@ -346,26 +346,31 @@ def subscribe():
 
 @bp.get("/poster")
 def poster():
-    """An A4 month poster of one community's sessions for the notice board."""
+    """An A4 month poster of one community's sessions (or one course's there) for the
+    notice board."""
     communities = list(db.session.scalars(select(Community).order_by(Community.id)))
+    courses = courses_with_sessions()
     form = PosterForm(formdata=request.args)
-    form.community.choices = [(c.slug, localized(c)) for c in communities]
+    form.set_choices(communities, courses)
     community = next((c for c in communities if c.slug == form.community.data), None)
     if form.community.data and community is None:
         abort(404)
     month = form.first_day if form.validate() else None
     if community is None or month is None:
         return render_template("calendars/poster_form.html", form=form)
+    course = next((c for c in courses if str(c.id) == form.course.data), None)
+    scope = Scope(community=community, course=course)
     weeks = month_weeks(month)
     sessions = sessions_between(
-        Scope(community=community), *beijing_range(month, add_months(month, 1) - timedelta(days=1))
+        scope, *beijing_range(month, add_months(month, 1) - timedelta(days=1))
     )
-    page_url = external_url("calendars.index", community=community.slug)
+    page_url = external_url("calendars.index", **scope.params())
     programs = {s.program_id: s.program for s in sessions}
     rooms = {s.room_id: s.room for s in sessions}
     return render_template(
         "calendars/poster.html",
         community=community,
+        course=course,
         month=month,
         weeks=weeks,
         days=by_day(sessions),
