@@ -78,24 +78,19 @@ with app.app_context():
     assert len(update_lesson(lesson, data)) == 3
     db.session.commit()
 PYEOF
-for room in "${rooms[@]}"; do
-  fetch "$base/feeds/room/$room.ics" "$work/after-$room.ics"
+changed_exactly() {  # changed_exactly NAME URL COUNT: the feed at URL vs before-NAME.ics
+  fetch "$base$2" "$work/after-$1.ics"
   status=0
-  "$CHECK" "$work/after-$room.ics" --previous "$work/before-$room.ics" --from "$from" --to "$to" \
-    >"$work/prev-$room.out" 2>&1 || status=$?
-  report "$room after a lesson edit (--previous)" "$work/prev-$room.out" "$status"
-  if ! grep -q "kept their UID, 1 changed, 0 new, 0 removed" "$work/prev-$room.out"; then
-    echo "FAIL  $room: expected exactly one changed event after the lesson edit"
+  "$CHECK" "$work/after-$1.ics" --previous "$work/before-$1.ics" --from "$from" --to "$to" \
+    >"$work/prev-$1.out" 2>&1 || status=$?
+  report "$2 after a lesson edit (--previous)" "$work/prev-$1.out" "$status"
+  if ! grep -q "kept their UID, $3 changed, 0 new, 0 removed" "$work/prev-$1.out"; then
+    echo "FAIL  $2: expected exactly $3 changed event(s) after the lesson edit"
     failed=1
   fi
+}
+for room in "${rooms[@]}"; do
+  changed_exactly "$room" "/feeds/room/$room.ics" 1
 done
-fetch "$base/feeds/course/$course_id.ics" "$work/after-course.ics"
-status=0
-"$CHECK" "$work/after-course.ics" --previous "$work/before-course.ics" --from "$from" --to "$to" \
-  >"$work/prev-course.out" 2>&1 || status=$?
-report "/feeds/course/$course_id.ics after a lesson edit (--previous)" "$work/prev-course.out" "$status"
-if ! grep -q "kept their UID, 3 changed, 0 new, 0 removed" "$work/prev-course.out"; then
-  echo "FAIL  course feed: expected exactly three changed events after the lesson edit"
-  failed=1
-fi
+changed_exactly course "/feeds/course/$course_id.ics" 3  # the lesson's session in each room
 exit "$failed"
