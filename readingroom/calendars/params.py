@@ -67,12 +67,10 @@ def parse_course_id(value: str | None) -> int | None:
     is not one, before the database sees it."""
     if value is None or value == "":
         return None
-    if not (value.isascii() and value.isdigit() and value[0] != "0" and len(value) <= 10):
+    digits = value.isascii() and value.isdigit() and value[0] != "0" and len(value) <= 10
+    if not digits or int(value) > MAX_WHOLE_NUMBER:
         raise ParamError("course", _("Give the course by its number, e.g. course=3."))
-    number = int(value)
-    if number > MAX_WHOLE_NUMBER:
-        raise ParamError("course", _("Give the course by its number, e.g. course=3."))
-    return number
+    return int(value)
 
 
 def _course(value: str | None) -> Course | None:
