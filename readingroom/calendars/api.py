@@ -39,7 +39,7 @@ from .queries import Scope, beijing_range, range_state
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 OPENAPI_PATH = Path(__file__).with_name("openapi.json")
-PARAMETERS = ("start", "end", "community", "room", "program")
+PARAMETERS = ("start", "end", "community", "room", "program", "course")
 DEFAULT_DAYS = 31
 MAX_DAYS = 366  # a request may ask for this many days ...
 PAGE_DAYS = 93  # ... and is answered this many at a time, with a `next` link

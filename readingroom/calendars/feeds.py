@@ -105,11 +105,13 @@ def event_chunk(reading_session: ReadingSession, base: str) -> bytes:
 
 
 def feed_url(scope: Scope, *, external: bool = True) -> str:
-    """The feed of a scope: a path of its own for one community, room or strand, else all.ics."""
+    """The feed of a scope: a path of its own for one community, room, strand or course,
+    else all.ics with the filters."""
     params = scope.params(with_seats=False)
     if len(params) == 1 and "age" not in params:
-        ((kind, slug),) = params.items()
-        return _link(f"feeds.{kind}_feed", external, slug=slug)
+        ((kind, value),) = params.items()
+        argument = "number" if kind == "course" else "slug"
+        return _link(f"feeds.{kind}_feed", external, **{argument: value})
     return _link("feeds.all_feed", external, **params)
 
 
@@ -130,6 +132,8 @@ def feed_name(scope: Scope) -> str:
         parts.append(scope.community.name)
     if scope.program is not None:
         parts.append(scope.program.name)
+    if scope.course is not None:
+        parts.append(scope.course.title)
     if scope.age is not None:
         parts.append(f"适合{scope.age}岁")
     if scope.community is None and scope.room is None:
@@ -207,7 +211,8 @@ def _feed_for(args: MultiDict[str, str]) -> Response:
 
 @bp.get("/feeds/all.ics")
 def all_feed():
-    """Every session; ``?community=&room=&program=&age=`` narrow it (the calendar's filters)."""
+    """Every session; ``?community=&room=&program=&course=&age=`` narrow it (the calendar's
+    filters)."""
     return _feed_for(request.args)
 
 
@@ -224,6 +229,13 @@ def room_feed(slug: str):
 @bp.get("/feeds/program/<slug>.ics")
 def program_feed(slug: str):
     return _feed_for(MultiDict({"program": slug}))
+
+
+@bp.get("/feeds/course/<number>.ics")
+def course_feed(number: str):
+    """Every session of a course's runs, in every community (``number``: the course's id;
+    checked as the ``course`` parameter is, so that a bad one gets 400 or 404, not a 500)."""
+    return _feed_for(MultiDict({"course": number}))
 
 
 @bp.get("/sessions/<int:session_id>.ics")

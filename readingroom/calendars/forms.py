@@ -10,11 +10,12 @@ from wtforms import BooleanField, SelectField, StringField, ValidationError
 from wtforms.validators import NumberRange, Optional
 from wtforms.widgets import MonthInput
 
-from ..formutil import Form, SlugSelectField, WholeNumberField
+from ..formutil import CHOOSE_FROM_LIST, Form, SlugSelectField, WholeNumberField
 from ..i18n import localized
 from ..places.models import Community, Room
+from ..schedule.courses import Course
 from ..schedule.models import Program
-from ..timeutil import beijing_today
+from ..timeutil import beijing_today, format_day
 from .grid import parse_month
 from .params import MAX_AGE
 from .queries import Scope
@@ -29,6 +30,12 @@ class FilterForm(Form):
     community = SlugSelectField(_l("Community"), unknown_message=UNKNOWN_SLUG)
     room = SlugSelectField(_l("Book room"), unknown_message=UNKNOWN_SLUG)
     program = SlugSelectField(_l("Strand"), unknown_message=UNKNOWN_SLUG)
+    # A course has no slug: its number stands in the address (course=7).
+    course = SlugSelectField(
+        _l("Course"),
+        unknown_message=UNKNOWN_SLUG,
+        description=_l("All its sessions, in every community it runs in."),
+    )
     age = WholeNumberField(
         _l("Age of the participant"),
         validators=[
@@ -40,7 +47,11 @@ class FilterForm(Form):
     seats = BooleanField(_l("Only sessions with seats left"))
 
     def set_choices(
-        self, communities: list[Community], rooms: list[Room], programs: list[Program]
+        self,
+        communities: list[Community],
+        rooms: list[Room],
+        programs: list[Program],
+        courses: list[Course],
     ) -> None:
         self.community.choices = [("", _l("All communities"))] + [
             (c.slug, localized(c)) for c in communities
@@ -51,9 +62,14 @@ class FilterForm(Form):
         self.program.choices = [("", _l("All strands"))] + [
             (p.slug, localized(p)) for p in programs
         ]
+        self.course.choices = [("", _l("All courses")), *course_choices(courses)]
 
     def scope(
-        self, communities: list[Community], rooms: list[Room], programs: list[Program]
+        self,
+        communities: list[Community],
+        rooms: list[Room],
+        programs: list[Program],
+        courses: list[Course],
     ) -> Scope:
         """The valid part of the filters (a field with an error counts as "any")."""
         community = _pick(communities, self.community)
@@ -69,15 +85,29 @@ class FilterForm(Form):
             community=community,
             room=room,
             program=_pick(programs, self.program),
+            course=_pick(courses, self.course, key="id"),
             age=age,
             seats_left=bool(self.seats.data),
         )
 
 
-def _pick(items: list[Any], field: SlugSelectField) -> Any:
+def _pick(items: list[Any], field: SlugSelectField, key: str = "slug") -> Any:
+    """The item whose ``key`` (as text) the field holds, if the field is valid."""
     if field.errors or not field.data:
         return None
-    return next((item for item in items if item.slug == field.data), None)
+    return next((item for item in items if str(getattr(item, key)) == field.data), None)
+
+
+def course_choices(courses: list[Course]) -> list[tuple[str, str]]:
+    """(number, title) of each course; a title that two courses share gets its first day."""
+    titles = [c.title for c in courses]
+    return [
+        (
+            str(c.id),
+            c.title if titles.count(c.title) == 1 else f"{c.title} · {format_day(c.first_date)}",
+        )
+        for c in courses
+    ]
 
 
 def _this_month_if_empty(value: str | None) -> str:
@@ -85,7 +115,8 @@ def _this_month_if_empty(value: str | None) -> str:
 
 
 class PosterForm(Form):
-    """Which community's month the poster shows (a GET form: the choice lives in the URL)."""
+    """Which community's month the poster shows, optionally one course's sessions only (a
+    GET form: the choice lives in the URL)."""
 
     class Meta:
         csrf = False
@@ -94,6 +125,16 @@ class PosterForm(Form):
     month = StringField(
         _l("Month"), id="poster-month", widget=MonthInput(), filters=[_this_month_if_empty]
     )
+    course = SlugSelectField(
+        _l("Course"),
+        id="poster-course",
+        unknown_message=CHOOSE_FROM_LIST,
+        description=_l("Only this course's sessions in the community, e.g. for its own poster."),
+    )
+
+    def set_choices(self, communities: list[Community], courses: list[Course]) -> None:
+        self.community.choices = [(c.slug, localized(c)) for c in communities]
+        self.course.choices = [("", _l("All sessions")), *course_choices(courses)]
 
     def validate_month(self, field: StringField) -> None:
         if parse_month(field.data) is None:

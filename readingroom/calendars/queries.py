@@ -1,7 +1,7 @@
 """What the calendar pages, feeds and the API read: one query per list of sessions.
 
 A :class:`Scope` is the filter of a view or feed (community, book room, strand,
-age, seats left). Lists load each session with its room, community and strand
+age, seats left, course). Lists load each session with its room, community and strand
 in the same query, and seat counts come from one ``occupancy(ids)`` call, so
 the number of queries does not grow with the number of sessions.
 """
@@ -23,7 +23,8 @@ from ..database import UTCDateTime
 from ..extensions import db
 from ..places.models import Community, Room
 from ..registrations.occupancy import Occupancy, occupancy, seats_left
-from ..schedule.models import Program, ReadingSession
+from ..schedule.courses import Course
+from ..schedule.models import Program, ReadingSession, Series
 from ..timeutil import beijing_day_bounds, to_beijing
 from .changes import reuse
 from .ical import FEED_DAYS_AHEAD, FEED_WINDOW_DAYS, feed_window
@@ -38,10 +39,14 @@ class Scope:
     program: Program | None = None
     age: int | None = None
     seats_left: bool = False  # pages only: a feed keeps full sessions
+    #: the sessions of the course's runs (series.course_id), in every community it runs in
+    course: Course | None = None
 
     @property
     def is_empty(self) -> bool:
-        return not (self.community or self.room or self.program or self.age is not None)
+        return not (
+            self.community or self.room or self.program or self.course or self.age is not None
+        )
 
     def apply(self, stmt: Select) -> Select:
         """Add this scope's conditions to a select that joins Room and Program."""
@@ -51,6 +56,9 @@ class Scope:
             stmt = stmt.where(ReadingSession.room_id == self.room.id)
         if self.program is not None:
             stmt = stmt.where(ReadingSession.program_id == self.program.id)
+        if self.course is not None:
+            runs = select(Series.id).where(Series.course_id == self.course.id)
+            stmt = stmt.where(ReadingSession.series_id.in_(runs))
         if self.age is not None:
             stmt = stmt.where(
                 Program.min_age <= self.age,
@@ -67,6 +75,8 @@ class Scope:
             out["room"] = self.room.slug
         if self.program is not None:
             out["program"] = self.program.slug
+        if self.course is not None:
+            out["course"] = str(self.course.id)
         if self.age is not None:
             out["age"] = str(self.age)
         if with_seats and self.seats_left:
@@ -163,8 +173,8 @@ class FeedState:
 
     fingerprint: str
     last_modified: datetime
-    #: slug|name of the scope's community, room (|its community's name) and strand, as
-    #: the database has them now (see params.current_scope)
+    #: slug|name of the scope's community, room (|its community's name), strand and
+    #: course (id|title), as the database has them now (see params.current_scope)
     checks: tuple[str | None, ...] = ()
     count: int = 0  # sessions in the scope and window (or range)
 
@@ -185,7 +195,8 @@ def _aware(value: datetime | str | None) -> datetime | None:
 # the latest update of any session and room, for Last-Modified (see feed_state).
 # {p} is the driver's placeholder; {where}/{where2} the scope's conditions. The scope's
 # conditions use the indexes on reading_session (room_id, starts_at), (program_id),
-# (starts_at) and on room (community_id), so the cost follows the scope's size.
+# (starts_at) and on room (community_id), and a course's on series (course_id) and
+# reading_session (series_id), so the cost follows the scope's size.
 _STATE_SQL = """
 SELECT
   count(*), min(s.starts_at), max(s.starts_at),
@@ -212,11 +223,14 @@ SELECT
 FROM reading_session
 WHERE starts_at >= {p} AND starts_at < {p}
 """
-# Pages list every book room and strand in their filters: what changes those lists.
+# Pages list every book room, strand and course in their filters: what changes those
+# lists (a course joins the list with its first run, and a run always brings sessions).
 _PLACES_SQL = """,
   (SELECT count(*) FROM community), (SELECT count(*) FROM room),
   (SELECT max(updated_at) FROM room WHERE active),
-  (SELECT count(*) FROM program), (SELECT max(updated_at) FROM program)
+  (SELECT count(*) FROM program), (SELECT max(updated_at) FROM program),
+  (SELECT count(*) FROM series WHERE course_id IS NOT NULL),
+  (SELECT max(updated_at) FROM course)
 FROM"""
 #: Called with the SQL of each statement run below SQLAlchemy's events (see counting_statements).
 _raw_query_listeners: list[Callable[[str], None]] = []
@@ -237,6 +251,9 @@ def _scope_conditions(scope: Scope, s: str, r: str, p: str, mark: str) -> tuple[
     if scope.program is not None:
         sql.append(f"{s}.program_id = {mark}")
         values.append(scope.program.id)
+    if scope.course is not None:
+        sql.append(f"{s}.series_id IN (SELECT id FROM series WHERE course_id = {mark})")
+        values.append(scope.course.id)
     if scope.age is not None:
         sql.append(f"{p}.min_age <= {mark} AND ({p}.max_age IS NULL OR {p}.max_age >= {mark})")
         values.extend([scope.age, scope.age])
@@ -250,6 +267,7 @@ _CHECK_SQL = {
         " JOIN community c3 ON c3.id = r3.community_id WHERE r3.id = {p})"
     ),
     "program": "(SELECT slug || '|' || name FROM program WHERE id = {p})",
+    "course": "(SELECT CAST(id AS VARCHAR(12)) || '|' || title FROM course WHERE id = {p})",
 }
 
 
@@ -260,6 +278,7 @@ def _scope_places(scope: Scope) -> list[tuple[str, Any]]:
             ("community", scope.community),
             ("room", scope.room),
             ("program", scope.program),
+            ("course", scope.course),
         )
         if x is not None
     ]
@@ -366,7 +385,7 @@ def current_feed_window(today: date) -> tuple[datetime, datetime]:
 def _scope_key(scope: Scope) -> tuple:
     return tuple(
         (x.id if hasattr(x, "id") else x)
-        for x in (scope.community, scope.room, scope.program, scope.age)
+        for x in (scope.community, scope.room, scope.program, scope.course, scope.age)
     )
 
 

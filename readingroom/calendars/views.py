@@ -22,7 +22,8 @@ from ..links import external_url, public_base_url, webcal_url
 from ..places.models import Community, Room
 from ..qr import qr_svg
 from ..registrations.panel import panel_for
-from ..schedule.models import Program
+from ..schedule.courses import Course
+from ..schedule.models import Program, ReadingSession, Series
 from ..timeutil import beijing_today, utcnow, week_start
 from .cache import SharedCache, compress_as, digest
 from .feeds import feed_url
@@ -68,6 +69,8 @@ def describe(scope: Scope) -> str:
     if scope.is_empty:
         return _("all sessions")
     parts = [localized(x) for x in (scope.community, scope.room, scope.program) if x is not None]
+    if scope.course is not None:
+        parts.append(scope.course.title)
     if scope.age is not None:
         parts.append(_("for age %(age)d", age=scope.age))
     return " · ".join(parts)
@@ -80,6 +83,18 @@ class Filters:
     communities: list[Community]
     rooms: list[Room]
     programs: list[Program]
+    courses: list[Course]
+
+
+def courses_with_sessions() -> list[Course]:
+    """The courses the filter offers: those with at least one session, newest first."""
+    runs = select(Series.course_id).join(ReadingSession, ReadingSession.series_id == Series.id)
+    stmt = (
+        select(Course)
+        .where(Course.id.in_(runs))
+        .order_by(Course.first_date.desc(), Course.id.desc())
+    )
+    return list(db.session.scalars(stmt))
 
 
 def load_filters() -> Filters:
@@ -94,12 +109,13 @@ def load_filters() -> Filters:
         )
     )
     programs = list(db.session.scalars(select(Program).where(Program.active).order_by(Program.id)))
+    courses = courses_with_sessions()
     form = FilterForm(formdata=request.args)
-    form.set_choices(communities, rooms, programs)
+    form.set_choices(communities, rooms, programs, courses)
     if request.args:
         form.validate()
-    scope = form.scope(communities, rooms, programs)
-    return Filters(form, scope, communities, rooms, programs)
+    scope = form.scope(communities, rooms, programs, courses)
+    return Filters(form, scope, communities, rooms, programs, courses)
 
 
 @lru_cache(maxsize=512)
@@ -330,26 +346,31 @@ def subscribe():
 
 @bp.get("/poster")
 def poster():
-    """An A4 month poster of one community's sessions for the notice board."""
+    """An A4 month poster of one community's sessions (or one course's there) for the
+    notice board."""
     communities = list(db.session.scalars(select(Community).order_by(Community.id)))
+    courses = courses_with_sessions()
     form = PosterForm(formdata=request.args)
-    form.community.choices = [(c.slug, localized(c)) for c in communities]
+    form.set_choices(communities, courses)
     community = next((c for c in communities if c.slug == form.community.data), None)
     if form.community.data and community is None:
         abort(404)
     month = form.first_day if form.validate() else None
     if community is None or month is None:
         return render_template("calendars/poster_form.html", form=form)
+    course = next((c for c in courses if str(c.id) == form.course.data), None)
+    scope = Scope(community=community, course=course)
     weeks = month_weeks(month)
     sessions = sessions_between(
-        Scope(community=community), *beijing_range(month, add_months(month, 1) - timedelta(days=1))
+        scope, *beijing_range(month, add_months(month, 1) - timedelta(days=1))
     )
-    page_url = external_url("calendars.index", community=community.slug)
+    page_url = external_url("calendars.index", **scope.params())
     programs = {s.program_id: s.program for s in sessions}
     rooms = {s.room_id: s.room for s in sessions}
     return render_template(
         "calendars/poster.html",
         community=community,
+        course=course,
         month=month,
         weeks=weeks,
         days=by_day(sessions),
