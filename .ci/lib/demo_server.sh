@@ -1,7 +1,24 @@
-# Sourced by .ci/run.d scripts: a throw-away SQLite database with the demo data, served
-# by gunicorn (two workers) on a free loopback port, stopped and removed on exit.
-#   demo_server NAME   sets $work, $base, $server and starts; fetch URL FILE downloads.
-# Needs VENV and PY set by the caller.
+# Sourced by the .ci/run.d feed checks: a throw-away SQLite database with the demo data,
+# served by gunicorn (two workers) on a free loopback port, stopped and removed on exit.
+#   demo_server NAME   sets $work, $base, $server and starts; fetch URL FILE downloads;
+#   report LABEL OUTPUT-FILE STATUS   prints what check_ics ($CHECK) found, sets failed=1.
+# Run from the checkout's top folder; VENV (default .venv) and CHECK_ICS may be set.
+
+VENV=${VENV:-.venv}
+PY="$VENV/bin/python"
+CHECK=${CHECK_ICS:-../shared/tools/check_ics/check_ics}
+failed=0
+
+report() {  # report LABEL OUTPUT-FILE STATUS
+  if [ "$3" -eq 0 ]; then
+    echo "ok    $1 ($(grep -c '^  ' "$2" || true) occurrences)"
+    grep -E '^(WARN|INFO  \[vs previous\])' "$2" || true
+  else
+    echo "FAIL  $1"
+    grep -E '^(ERROR|WARN)' "$2" || tail -20 "$2"
+    failed=1
+  fi
+}
 
 work=$(mktemp -d)
 server=""

@@ -7,10 +7,6 @@
 # edit (--previous). Exits non-zero on any finding of level ERROR.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-VENV=${VENV:-.venv}
-PY="$VENV/bin/python"
-CHECK=${CHECK_ICS:-../shared/tools/check_ics/check_ics}
-
 # shellcheck source=../lib/demo_server.sh
 source .ci/lib/demo_server.sh
 demo_server calendars
@@ -67,17 +63,6 @@ EOF
 [ "${#household_paths[@]}" -ge 1 ] || { echo "calendars: demo data has no household feed"; exit 1; }
 paths+=("${household_paths[@]}")
 
-failed=0
-report() {  # report LABEL OUTPUT-FILE STATUS
-  if [ "$3" -eq 0 ]; then
-    echo "ok    $1 ($(grep -c '^  ' "$2" || true) occurrences)"
-    grep -E '^WARN' "$2" || true
-  else
-    echo "FAIL  $1"
-    grep -E '^(ERROR|WARN)' "$2" || tail -20 "$2"
-    failed=1
-  fi
-}
 
 # --url checks the bytes with all four parsers like a file check, and also
 # Content-Type, ETag/Last-Modified and the 304 answers. Two at a time.

@@ -7,10 +7,6 @@
 # (--previous).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-VENV=${VENV:-.venv}
-PY="$VENV/bin/python"
-CHECK=${CHECK_ICS:-../shared/tools/check_ics/check_ics}
-
 # shellcheck source=../lib/demo_server.sh
 source .ci/lib/demo_server.sh
 demo_server courses
@@ -36,17 +32,6 @@ unset 'rooms[-1]'
 
 from=$(date -u -d '-91 days' +%F)
 to=$(date -u -d '+400 days' +%F)
-failed=0
-report() {  # report LABEL OUTPUT-FILE STATUS
-  if [ "$3" -eq 0 ]; then
-    echo "ok    $1"
-    grep -E '^(WARN|INFO  \[vs previous\])' "$2" || true
-  else
-    echo "FAIL  $1"
-    grep -E '^(ERROR|WARN)' "$2" || tail -20 "$2"
-    failed=1
-  fi
-}
 for room in "${rooms[@]}"; do
   fetch "$base/feeds/room/$room.ics" "$work/before-$room.ics"
   status=0
