@@ -5,17 +5,24 @@ from __future__ import annotations
 
 import re
 import threading
+from datetime import datetime
 
 import requests
 from sqlalchemy import create_engine, text
 
 from readingroom.extensions import db
 from readingroom.families.models import AdultRole, Household, Member, MemberKind
+from readingroom.families.operations import CONSENT_VERSION
 from readingroom.places.models import Community
 
 
 def one_adult_households(
-    community: Community, count: int, *, mobile_prefix: str, password_hash: str
+    community: Community,
+    count: int,
+    *,
+    mobile_prefix: str,
+    password_hash: str,
+    consent_at: datetime | None = None,
 ) -> list[tuple[str, int]]:
     """``count`` households of one adult each (mobile ``<prefix>0000`` on); their mobile
     numbers and member ids. Flushed, not committed."""
@@ -26,6 +33,8 @@ def one_adult_households(
             mobile=f"{mobile_prefix}{i:04d}",
             password_hash=password_hash,
             community=community,
+            consent_at=consent_at,
+            consent_version=CONSENT_VERSION if consent_at else "",
         )
         db.session.add(household)
         db.session.flush()

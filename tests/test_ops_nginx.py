@@ -11,7 +11,6 @@ instance is killed and the site keeps answering without a 5xx.
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import signal
 import subprocess
@@ -26,11 +25,11 @@ from sqlalchemy import create_engine, text
 
 from readingroom import create_app
 from readingroom.extensions import db
-from readingroom.families.models import AdultRole, Household, Member, MemberKind
 from readingroom.places.models import Community, Room
 from readingroom.schedule.models import Program, ReadingSession
 from readingroom.timeutil import utcnow
 from tests.conftest import PASSWORD, PASSWORD_HASH, TEST_DATABASE_URL
+from tests.crowd import csrf_token, one_adult_households
 from tests.servers import free_port, scratch_postgres
 
 pytestmark = [
@@ -43,7 +42,6 @@ ROOT = Path(__file__).parents[1]
 SITE = "reading.binhe.example"
 GUNICORN = Path(sys.executable).with_name("gunicorn")
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
-CSRF = re.compile(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"')
 
 
 @pytest.fixture
@@ -85,27 +83,9 @@ def seed(url: str) -> tuple[int, list[tuple[str, int]]]:
                 )
             )
         db.session.add_all(sessions)
-        families = []
-        for n in range(2):
-            household = Household(
-                guardian_name=f"家长{n}",
-                mobile=f"1370000000{n}",
-                password_hash=PASSWORD_HASH,
-                community=community,
-                consent_at=utcnow(),
-                consent_version="2026-07",
-            )
-            db.session.add(household)
-            db.session.flush()
-            member = Member(
-                household_id=household.id,
-                kind=MemberKind.ADULT,
-                given_name=f"成人{n}",
-                role=AdultRole.SELF,
-            )
-            db.session.add(member)
-            db.session.flush()
-            families.append((household.mobile, member.id))
+        families = one_adult_households(
+            community, 2, mobile_prefix="1370000", password_hash=PASSWORD_HASH, consent_at=utcnow()
+        )
         db.session.commit()
         session_id = sessions[0].id
         db.session.remove()
@@ -231,12 +211,6 @@ def stop(proc: subprocess.Popen | None, *, group: bool = False) -> None:
         proc.wait()
 
 
-def token(html: str) -> str:
-    match = CSRF.search(html)
-    assert match, "no CSRF token on the page"
-    return match.group(1)
-
-
 def test_nginx_in_front_of_two_instances(database, tmp_path):
     session_id, families = seed(database)
     ports = (free_port(), free_port())
@@ -304,7 +278,7 @@ def test_nginx_in_front_of_two_instances(database, tmp_path):
             page = client.get(f"{base}/family/login", timeout=30, verify=False)
             login = client.post(
                 f"{base}/family/login",
-                data={"mobile": mobile, "password": PASSWORD, "csrf_token": token(page.text)},
+                data={"mobile": mobile, "password": PASSWORD, "csrf_token": csrf_token(page.text)},
                 # over https Flask-WTF wants the same-site Referer a browser sends
                 headers={"Referer": f"https://{SITE}/family/login"},
                 allow_redirects=False,
@@ -317,7 +291,7 @@ def test_nginx_in_front_of_two_instances(database, tmp_path):
             assert form.status_code == 200
             return client.post(
                 f"{base}/sessions/{session_id}/signup",
-                data={"members": str(member_id), "csrf_token": token(form.text)},
+                data={"members": str(member_id), "csrf_token": csrf_token(form.text)},
                 headers={"Referer": f"https://{SITE}/sessions/{session_id}/signup"},
                 allow_redirects=False,
                 timeout=30,
