@@ -112,8 +112,8 @@ def test_demo_sessions_surround_today(app, demo):
     assert any(s.starts_at < now for s in sessions)
     future = [s for s in sessions if s.starts_at > now]
     assert len(future) >= 24
-    # The holiday course runs in all three communities at the same time.
-    course = [s for s in future if s.title.startswith("假期阅读课程")]
+    # The summer course runs in all three communities at the same time.
+    course = [s for s in future if s.title.startswith("暑期阅读课程")]
     assert len(course) == 24
     assert len({s.room.community_id for s in course}) == 3
     assert any(s.status is SessionStatus.CANCELLED for s in sessions)

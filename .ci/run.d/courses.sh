@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Courses: serve the demo data (its holiday course runs in three book rooms) with
+# Courses: serve the demo data (its summer course runs in three book rooms) with
 # gunicorn and check the feeds of the course's rooms, the course's own feed (the calendar's
 # course filter) and one course session with ../shared/tools/check_ics; then edit one
 # lesson once (a new book) and check that each room's feed changed exactly that lesson's

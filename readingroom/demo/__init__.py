@@ -232,7 +232,7 @@ def seed_demo(today: date | None = None) -> str:
         return "Demo sessions already loaded; added what was missing. " + " ".join(added)
 
     created: list[ReadingSession] = []
-    # The holiday course (one course, three runs) comes first, then the other series.
+    # The summer course (one course, three runs) comes first, then the other series.
     _course, series_list = seed_course(
         _next_weekday(today, 5), rooms, communities, programs["parent-child"]
     )
@@ -285,7 +285,7 @@ def seed_demo(today: date | None = None) -> str:
     seed_household_activity(today)  # a check-in ticks a "visit" task; needs the lists
     return (
         f"Demo data loaded: {len(communities)} communities, {len(rooms)} book rooms, "
-        f"{len(series_list)} series (3 of them the holiday course), {len(created)} sessions. "
+        f"{len(series_list)} series (3 of them the summer course), {len(created)} sessions. "
         f"{families} "
         f"Staff logins admin / yaozhuang / sunzhuang / donghe; family logins "
         f"13800000001-13800000006; password {DEMO_PASSWORD}."

@@ -1,7 +1,8 @@
-"""The demo's holiday reading course: one course of 8 picture-book lessons with
-新华书店 as partner, run at the same time in Yaozhuang's Peony Book Room,
-Sunzhuang and Donghe (each run a weekly series), its storyteller hosting some
-lessons in every community.
+"""The demo's summer reading course (暑期阅读课程, the programme's own course): one
+course of 8 picture-book lessons with 新华书店 as partner, run at the same time in
+Yaozhuang's Peony Book Room, Sunzhuang and Donghe (each run a weekly series), its
+storyteller hosting some lessons in every community. Like all the demo data it is
+placed around today (from the next Saturday on), so that it can be tried in any month.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from ..schedule.course_operations import (
 from ..schedule.courses import Course, Host, Partner
 from ..schedule.models import Program, Series
 
-COURSE_TITLE = "假期阅读课程"
+COURSE_TITLE = "暑期阅读课程"
 
 # (topic, books, description, materials, storyteller hosts)
 LESSONS = [
