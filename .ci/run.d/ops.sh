@@ -1,37 +1,22 @@
 #!/usr/bin/env bash
-# Operations (issue 14), the parts that need more than the suite may assume:
-# - nginx from Debian in front of two gunicorn instances (tests/test_ops_nginx.py) and two
-#   workers on PostgreSQL (tests/test_ops_worker_postgres.py), required here, not skipped;
-# - the README's commands by hand on SQLite: init-db, the worker started, refusing a second
-#   one, stopped by SIGTERM; backup and restore into a fresh file.
+# Operations (issue 14), the README's commands by hand on SQLite: init-db, the worker
+# started, refusing a second one, stopped by SIGTERM; backup and restore into a fresh file.
+# (nginx in front of two gunicorn instances, tests/test_ops_nginx.py, and two workers on
+# PostgreSQL, tests/test_ops_worker_postgres.py, run in .ci/run's PostgreSQL suite, where
+# REQUIRE_NGINX=1 and REQUIRE_POSTGRES=1 turn their skips into failures.)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 VENV=${VENV:-.venv}
 PY="$VENV/bin/python"
 FLASK="$VENV/bin/flask"
 
-if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then
-  echo "== installing Debian's nginx"
-  apt-get update -q >/dev/null
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q nginx-light >/dev/null
-fi
-
 work=$(mktemp -d)
-pg_db="rr_ops_ci_$(date +%s)_$$"
-pg_admin="postgresql://postgres@127.0.0.1:5432/postgres"
 worker=""
 cleanup() {
   if [ -n "$worker" ]; then kill "$worker" 2>/dev/null || true; wait "$worker" 2>/dev/null || true; fi
-  psql "$pg_admin" -qc "DROP DATABASE IF EXISTS $pg_db WITH (FORCE)" >/dev/null 2>&1 || true
   rm -rf "$work"
 }
 trap cleanup EXIT
-
-echo "== nginx + two instances, two workers (PostgreSQL $pg_db)"
-psql "$pg_admin" -qc "CREATE DATABASE $pg_db" >/dev/null
-TEST_DATABASE_URL="postgresql+psycopg://postgres@127.0.0.1:5432/$pg_db" \
-  REQUIRE_POSTGRES=1 REQUIRE_NGINX=1 \
-  "$PY" -m pytest -q -p no:cacheprovider tests/test_ops_nginx.py tests/test_ops_worker_postgres.py
 
 echo "== the worker and backup/restore by hand (SQLite)"
 export DATABASE_URL="sqlite:///$work/site.sqlite3"
