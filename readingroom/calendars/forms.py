@@ -13,9 +13,9 @@ from wtforms.widgets import MonthInput
 from ..formutil import CHOOSE_FROM_LIST, Form, SlugSelectField, WholeNumberField
 from ..i18n import localized
 from ..places.models import Community, Room
-from ..schedule.courses import Course
+from ..schedule.courses import Course, course_labels
 from ..schedule.models import Program
-from ..timeutil import beijing_today, format_day
+from ..timeutil import beijing_today
 from .grid import parse_month
 from .params import MAX_AGE
 from .queries import Scope
@@ -99,15 +99,9 @@ def _pick(items: list[Any], field: SlugSelectField, key: str = "slug") -> Any:
 
 
 def course_choices(courses: list[Course]) -> list[tuple[str, str]]:
-    """(number, title) of each course; a title that two courses share gets its first day."""
-    titles = [c.title for c in courses]
-    return [
-        (
-            str(c.id),
-            c.title if titles.count(c.title) == 1 else f"{c.title} · {format_day(c.first_date)}",
-        )
-        for c in courses
-    ]
+    """(number, name) of each course, named as :func:`course_labels` names it."""
+    labels = course_labels(courses)
+    return [(str(c.id), labels[c.id]) for c in courses]
 
 
 def _this_month_if_empty(value: str | None) -> str:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import date, timedelta
 from typing import Any
 
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import DateField, SelectChoice, SelectField, StringField, ValidationError
 from wtforms.validators import Optional
@@ -14,9 +12,9 @@ from wtforms.validators import Optional
 from ..formutil import Form, SlugSelectField
 from ..i18n import localized
 from ..places.models import Community
-from ..schedule.courses import Course
+from ..schedule.courses import Course, course_labels
 from ..schedule.models import Program
-from ..timeutil import beijing_today, format_day
+from ..timeutil import beijing_today
 
 #: The longest range the figures are computed for (three years).
 MAX_DAYS = 3 * 366
@@ -45,17 +43,10 @@ UNKNOWN_FILTER = _l("This choice does not exist. Choose one from the list.")
 
 def course_choices(courses: list[Course]) -> list[SelectChoice]:
     """The course filter's choices: "all", then each course by its id (as the address has
-    it), by its title; a title that repeats (each summer's course) with its first day."""
-    titles = Counter(c.title for c in courses)
-
-    def label(course: Course) -> str:
-        if titles[course.title] == 1:
-            return course.title
-        day = format_day(course.first_date, with_year=True)
-        return _("%(title)s (from %(day)s)", title=course.title, day=day)
-
+    it), named as :func:`course_labels` names it."""
+    labels = course_labels(courses)
     return [SelectChoice("", _l("All courses"))] + [
-        SelectChoice(str(c.id), label(c)) for c in courses
+        SelectChoice(str(c.id), labels[c.id]) for c in courses
     ]
 
 

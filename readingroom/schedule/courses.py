@@ -15,15 +15,19 @@ communities (and, for sessions without a host record, by the typed name).
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
 from datetime import date
 from typing import TYPE_CHECKING
 
+from flask_babel import gettext as _
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from ..models_base import TimestampMixin
 from ..places.models import Community
+from ..timeutil import format_day
 from .models import Program
 
 if TYPE_CHECKING:
@@ -101,6 +105,20 @@ class Course(TimestampMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<Course {self.id} {self.title!r}>"
+
+
+def course_labels(courses: Sequence[Course]) -> dict[int, str]:
+    """How each course is named in a list of them (the filters' choices): its title, and a
+    title that two of them share (each summer's course) with its first day."""
+    titles = Counter(c.title for c in courses)
+
+    def label(course: Course) -> str:
+        if titles[course.title] == 1:
+            return course.title
+        day = format_day(course.first_date, with_year=True)
+        return _("%(title)s (from %(day)s)", title=course.title, day=day)
+
+    return {c.id: label(c) for c in courses}
 
 
 class Lesson(TimestampMixin, db.Model):
