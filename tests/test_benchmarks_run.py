@@ -13,6 +13,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.mark.sqlite_file
 @pytest.mark.parametrize(
     ("script", "args", "expected"),
     [

@@ -31,6 +31,7 @@ def _schema_diff(app) -> list:
         return compare_metadata(context, db.metadata)
 
 
+@pytest.mark.sqlite_file
 def test_init_db_builds_the_models_schema_on_sqlite(tmp_path):
     app = _fresh_app(f"sqlite:///{tmp_path / 'fresh.sqlite3'}")
     result = app.test_cli_runner().invoke(args=["init-db"])

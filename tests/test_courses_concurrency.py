@@ -184,6 +184,7 @@ def _ids(state: dict) -> set[int]:
     return set(state["live_households"])
 
 
+@pytest.mark.sqlite_file
 def test_whole_course_sign_ups_at_once_on_sqlite(tmp_path):
     _run_scenario(f"sqlite:///{tmp_path / 'courses.sqlite3'}", tmp_path)
 

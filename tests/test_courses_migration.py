@@ -77,6 +77,7 @@ def _upgrade_with_old_rows(uri: str) -> None:
         db.engine.dispose()
 
 
+@pytest.mark.sqlite_file
 def test_upgrade_keeps_existing_series_on_sqlite(tmp_path):
     _upgrade_with_old_rows(f"sqlite:///{tmp_path / 'old.sqlite3'}")
 

@@ -90,7 +90,10 @@ needs_postgres = pytest.mark.skipif(not TEST_DATABASE_URL, reason="TEST_DATABASE
 
 
 @pytest.fixture(
-    params=["sqlite", pytest.param("postgresql", marks=[pytest.mark.postgres, needs_postgres])]
+    params=[
+        pytest.param("sqlite", marks=pytest.mark.sqlite_file),
+        pytest.param("postgresql", marks=[pytest.mark.postgres, needs_postgres]),
+    ]
 )
 def empty_app(request, tmp_path) -> Iterator[Flask]:
     """An app on an empty database of its own (not the template the other tests copy)."""
@@ -250,6 +253,7 @@ def test_downgrades_keep_the_rows_of_the_tables_they_keep(empty_app):
     assert row_counts(empty_app) == {}
 
 
+@pytest.mark.sqlite_file
 def test_a_migration_that_leaves_broken_foreign_keys_is_rolled_back_on_sqlite(tmp_path):
     path = tmp_path / "broken.sqlite3"
     app = create_app(base_config(f"sqlite:///{path}"))

@@ -88,7 +88,7 @@ def copy_rows(source, target, table: str) -> tuple[list[str], int]:
     return columns, len(data)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=[pytest.param("sqlite", marks=pytest.mark.sqlite_file), "postgresql"])
 def two_databases(request, tmp_path: Path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'reference.sqlite3'}", f"sqlite:///{tmp_path / 'old.sqlite3'}"

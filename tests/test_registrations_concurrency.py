@@ -213,6 +213,7 @@ def unlocked() -> bool:
     return os.environ.get("SIGNUP_LOCKING_OFF") == "1"
 
 
+@pytest.mark.sqlite_file
 def test_sqlite_under_gunicorn(tmp_path, unlocked):
     uri = f"sqlite:///{tmp_path / 'concurrency.sqlite3'}"
     report = _run_scenario(uri, tmp_path, unlocked=unlocked)
