@@ -52,6 +52,30 @@ def one_adult_households(
 
 # --- the crowd over HTTP (a live server: tests/servers.py) --------------------------------
 
+#: A gunicorn hook (``SIGNUP_LOCKING_OFF=1`` in the burst tests) that switches the sessions'
+#: locks off, so that the tests can show they fail without them.
+UNLOCKED_HOOK = '''
+def post_fork(server, worker):
+    """Switch the sessions' locks off: read, count, insert without any lock (to show it fails)."""
+    from sqlalchemy import select
+
+    from readingroom.database import begin_write
+    from readingroom.extensions import db
+    from readingroom.registrations import operations
+    from readingroom.schedule.models import ReadingSession
+
+    def read_without_lock(model, ident):
+        return db.session.get(model, ident, populate_existing=True)
+
+    def read_many_without_lock(session_ids):
+        begin_write()
+        stmt = select(ReadingSession).where(ReadingSession.id.in_(set(session_ids)))
+        return {s.id: s for s in db.session.scalars(stmt.execution_options(populate_existing=True))}
+
+    operations.lock_row = read_without_lock
+    operations._lock_sessions = read_many_without_lock
+'''
+
 CSRF = re.compile(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"')
 
 

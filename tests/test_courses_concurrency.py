@@ -35,6 +35,7 @@ from readingroom.schedule.models import Program
 from readingroom.timeutil import beijing_today
 from tests.conftest import PASSWORD, PASSWORD_HASH
 from tests.crowd import (
+    UNLOCKED_HOOK,
     all_at_once,
     check_seat_invariants,
     csrf_token,
@@ -52,28 +53,6 @@ COURSE_FAMILIES = 24
 SINGLE_FAMILIES = 8  # for the second lesson only
 LESSONS = 4
 CAPACITY = 10
-
-UNLOCKED_HOOK = '''
-def post_fork(server, worker):
-    """Switch the sessions' locks off: read, count, insert without any lock (to show it fails)."""
-    from sqlalchemy import select
-
-    from readingroom.database import begin_write
-    from readingroom.extensions import db
-    from readingroom.registrations import operations
-    from readingroom.schedule.models import ReadingSession
-
-    def read_without_lock(model, ident):
-        return db.session.get(model, ident, populate_existing=True)
-
-    def read_many_without_lock(session_ids):
-        begin_write()
-        stmt = select(ReadingSession).where(ReadingSession.id.in_(set(session_ids)))
-        return {s.id: s for s in db.session.scalars(stmt.execution_options(populate_existing=True))}
-
-    operations.lock_row = read_without_lock
-    operations._lock_sessions = read_many_without_lock
-'''
 
 
 def _seed(uri: str) -> dict:

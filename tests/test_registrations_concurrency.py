@@ -30,6 +30,7 @@ from readingroom.schedule.models import Program, ReadingSession
 from readingroom.timeutil import utcnow
 from tests.conftest import PASSWORD, PASSWORD_HASH
 from tests.crowd import (
+    UNLOCKED_HOOK,
     all_at_once,
     check_seat_invariants,
     csrf_token,
@@ -47,18 +48,6 @@ FAMILIES = 64
 CAPACITY = 10
 CANCELLING = 5
 WORKERS, THREADS = 4, 4
-
-UNLOCKED_HOOK = '''
-def post_fork(server, worker):
-    """Switch the session lock off: count-then-insert without any lock (to show it fails)."""
-    from readingroom.extensions import db
-    from readingroom.registrations import operations
-
-    def read_without_lock(model, ident):
-        return db.session.get(model, ident, populate_existing=True)
-
-    operations.lock_row = read_without_lock
-'''
 
 
 @dataclass
