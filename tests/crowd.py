@@ -5,15 +5,38 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
 import requests
 from sqlalchemy import create_engine, text
 
+from readingroom import create_app
 from readingroom.extensions import db
 from readingroom.families.models import AdultRole, Household, Member, MemberKind
 from readingroom.families.operations import CONSENT_VERSION
-from readingroom.places.models import Community
+from readingroom.places.models import Community, Room
+from readingroom.schedule.models import Program
+
+
+@contextmanager
+def burst_place(uri: str, slug: str) -> Iterator[tuple[Community, Room, Program]]:
+    """The schema on ``uri`` and the place of a burst: a community ``slug``, its 40-seat book
+    room and a strand open to everyone, in an app context of their own for the test to seed
+    the rest; the database is let go afterwards (commit inside the block)."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": uri, "SECRET_KEY": "seed", "TESTING": True})
+    with app.app_context():
+        db.create_all()
+        community = Community(slug=slug, name="并发社区")
+        room = Room(community=community, slug=f"{slug}-room", name="书房", address="1号", seats=40)
+        program = Program(slug="everyone", name="大家读", min_age=0, adult_required=False)
+        db.session.add_all([community, room, program])
+        try:
+            yield community, room, program
+        finally:
+            db.session.remove()
+            db.engine.dispose()
 
 
 def one_adult_households(

@@ -23,14 +23,12 @@ import pytest
 import requests
 from sqlalchemy import create_engine, text
 
-from readingroom import create_app
 from readingroom.extensions import db
-from readingroom.places.models import Community, Room
-from readingroom.schedule.models import Program, ReadingSession
+from readingroom.schedule.models import ReadingSession
 from readingroom.staff.models import Role, StaffUser
 from readingroom.timeutil import utcnow
 from tests.conftest import PASSWORD, PASSWORD_HASH, TEST_DATABASE_URL
-from tests.crowd import csrf_token, one_adult_households, post_form
+from tests.crowd import burst_place, csrf_token, one_adult_households, post_form
 from tests.servers import gunicorn, scratch_postgres
 from tests.test_calendars_scale import REDIS_TEST_URL, redis_or_skip
 
@@ -45,12 +43,7 @@ CAPACITY = 10
 
 
 def _seed(uri: str) -> dict:
-    app = create_app({"SQLALCHEMY_DATABASE_URI": uri, "SECRET_KEY": "seed", "TESTING": True})
-    with app.app_context():
-        db.create_all()
-        community = Community(slug="two", name="两台社区")
-        room = Room(community=community, slug="two-room", name="书房", address="1号", seats=40)
-        program = Program(slug="everyone", name="大家读", min_age=0, adult_required=False)
+    with burst_place(uri, "two") as (community, room, program):
         start = utcnow().replace(microsecond=0) + timedelta(days=2)
         popular = ReadingSession(
             program=program,
@@ -76,10 +69,7 @@ def _seed(uri: str) -> dict:
             community, FAMILIES, mobile_prefix="1360000", password_hash=PASSWORD_HASH
         )
         db.session.commit()
-        seeded = {"popular": popular.id, "other": other.id, "families": families}
-        db.session.remove()
-        db.engine.dispose()
-    return seeded
+        return {"popular": popular.id, "other": other.id, "families": families}
 
 
 @pytest.fixture

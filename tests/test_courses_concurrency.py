@@ -20,9 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from readingroom import create_app
 from readingroom.extensions import db
-from readingroom.places.models import Community, Room
 from readingroom.schedule.course_operations import (
     CourseData,
     LessonData,
@@ -31,12 +29,12 @@ from readingroom.schedule.course_operations import (
     save_course,
     schedule_course,
 )
-from readingroom.schedule.models import Program
 from readingroom.timeutil import beijing_today
 from tests.conftest import PASSWORD, PASSWORD_HASH
 from tests.crowd import (
     UNLOCKED_HOOK,
     all_at_once,
+    burst_place,
     check_seat_invariants,
     csrf_token,
     family_login,
@@ -56,13 +54,7 @@ CAPACITY = 10
 
 
 def _seed(uri: str) -> dict:
-    app = create_app({"SQLALCHEMY_DATABASE_URI": uri, "SECRET_KEY": "seed", "TESTING": True})
-    with app.app_context():
-        db.create_all()
-        community = Community(slug="conc", name="并发社区")
-        room = Room(community=community, slug="conc-room", name="书房", address="1号", seats=40)
-        program = Program(slug="everyone", name="大家读", min_age=0, adult_required=False)
-        db.session.add_all([community, room, program])
+    with burst_place(uri, "conc") as (community, room, program):
         saturday = beijing_today() + timedelta(days=(5 - beijing_today().weekday()) % 7 or 7)
         course = save_course(
             CourseData("暑期阅读课程", program, saturday, saturday + timedelta(weeks=LESSONS))
@@ -83,8 +75,6 @@ def _seed(uri: str) -> dict:
             "sessions": [s.id for s in run.sessions],
             "families": families,
         }
-        db.session.remove()
-        db.engine.dispose()
     assert len(seeded["sessions"]) == LESSONS
     return seeded
 

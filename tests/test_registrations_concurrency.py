@@ -23,15 +23,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from readingroom import create_app
 from readingroom.extensions import db
-from readingroom.places.models import Community, Room
-from readingroom.schedule.models import Program, ReadingSession
+from readingroom.schedule.models import ReadingSession
 from readingroom.timeutil import utcnow
 from tests.conftest import PASSWORD, PASSWORD_HASH
 from tests.crowd import (
     UNLOCKED_HOOK,
     all_at_once,
+    burst_place,
     check_seat_invariants,
     csrf_token,
     family_login,
@@ -57,12 +56,7 @@ class Seeded:
 
 
 def _seed(uri: str) -> Seeded:
-    app = create_app({"SQLALCHEMY_DATABASE_URI": uri, "SECRET_KEY": "seed", "TESTING": True})
-    with app.app_context():
-        db.create_all()
-        community = Community(slug="conc", name="并发社区")
-        room = Room(community=community, slug="conc-room", name="书房", address="1号", seats=40)
-        program = Program(slug="everyone", name="大家读", min_age=0, adult_required=False)
+    with burst_place(uri, "conc") as (community, room, program):
         start = utcnow().replace(microsecond=0) + timedelta(days=2)
         s = ReadingSession(
             program=program,
@@ -77,10 +71,7 @@ def _seed(uri: str) -> Seeded:
             community, FAMILIES, mobile_prefix="1390000", password_hash=PASSWORD_HASH
         )
         db.session.commit()
-        seeded = Seeded(s.id, families)
-        db.session.remove()
-        db.engine.dispose()
-    return seeded
+        return Seeded(s.id, families)
 
 
 def _gunicorn(uri: str, tmp_path: Path, *, unlocked: bool):
