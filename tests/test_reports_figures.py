@@ -15,7 +15,13 @@ from readingroom.privacy.operations import delete_household, purge_before
 from readingroom.registrations import attendance
 from readingroom.registrations.attendance import add_walk_in
 from readingroom.registrations.models import Attendee, Registration
-from readingroom.reports.figures import AgeGroup, age_group_of, cached_figures, figures
+from readingroom.reports.figures import (
+    AgeGroup,
+    age_group_of,
+    cached_figures,
+    figures,
+    purge_day_within,
+)
 from readingroom.schedule.operations import cancel_session
 from readingroom.timeutil import utcnow
 from tests.conftest import at
@@ -209,3 +215,33 @@ def test_cached_figures_cost_two_statements_on_a_hit(data):
     finally:
         event.remove(db.engine, "before_cursor_execute", listener)
     assert len(statements) <= 4  # the version, and the labels (communities, rooms, strands)
+
+
+def test_a_purge_inside_the_range_counts_a_returning_family_on_each_side(data):
+    """小明's household came on day 9 and day 19 of last month. A purge whose cutoff lies
+    between them gives the first visit new random numbers: across that day the family is
+    counted once on each side (what the figures page says when a range runs across the
+    purge), while visits, seats and sessions stay exact."""
+    start, _end = last_month()
+    cutoff = at(start + timedelta(days=12), 12, 0)
+    purge_before(cutoff)
+    db.session.commit()
+    after = figures(scope_of())
+    assert (after.total.households, after.total.people) == (
+        KNOWN["households"] + 1,
+        KNOWN["people"] + 1,  # 小明 came on both days; the parent only on day 9
+    )
+    assert {k: v for k, v in headline(after).items() if k not in ("households", "people")} == {
+        k: v for k, v in KNOWN.items() if k not in ("households", "people")
+    }
+    assert purge_day_within(scope_of(), cutoff) == start + timedelta(days=12)
+
+
+def test_the_purge_day_is_named_only_inside_the_range():
+    start, end = last_month()
+    inside = at(start + timedelta(days=3), 9, 0)
+    assert purge_day_within(scope_of(), inside) == start + timedelta(days=3)
+    assert purge_day_within(scope_of(), at(start, 9, 0)) is None  # nothing before it purged
+    assert purge_day_within(scope_of(), at(start - timedelta(days=1), 9, 0)) is None
+    assert purge_day_within(scope_of(), at(end, 9, 0)) == end
+    assert purge_day_within(scope_of(), at(end + timedelta(days=1), 9, 0)) is None

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import io
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import openpyxl
 import pytest
 
 from readingroom.extensions import db
 from readingroom.registrations import operations as ops
+from readingroom.timeutil import beijing_today
 from tests.conftest import PASSWORD, login
 from tests.fixtures_reports import KNOWN, last_month, member_ids
 
@@ -168,3 +169,15 @@ def test_dashboard_lists_seats_waiting_and_roster(admin_client, make, family):
     assert f"/staff/sessions/{s.id}/roster" in page
     assert "已报 2 / 2 个座位" in page and "候补 1 户" in page
     assert "本月统计" in page  # the administrator's headline figures
+
+
+def test_a_range_across_the_purge_day_says_what_it_means(admin_client, data):
+    """RETENTION_MONTHS (12) ago runs through a range of two years, not through this month."""
+    today = beijing_today()
+    long = {"start": (today - timedelta(days=700)).isoformat(), "end": today.isoformat()}
+    page = admin_client.get("/staff/figures/", query_string=long).get_data(as_text=True)
+    assert 'id="purge-note"' in page and "12个月" in page and "各计一次" in page
+    page = admin_client.get("/staff/figures/").get_data(as_text=True)
+    assert 'id="purge-note"' not in page
+    page = admin_client.get("/staff/figures/", query_string=long, headers={"Accept-Language": "en"})
+    assert "counted twice in people and households reached" in page.get_data(as_text=True)

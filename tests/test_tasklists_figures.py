@@ -7,14 +7,16 @@ import io
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import distinct, func, select
+from sqlalchemy import distinct, func, select, update
 
 from readingroom.extensions import db
-from readingroom.families.models import Household
+from readingroom.families.models import Household, Member
+from readingroom.privacy.operations import delete_household
+from readingroom.reports.figures import Scope, task_figures
 from readingroom.tasklists.figures import list_figures
 from readingroom.tasklists.models import ReadingLogEntry, Task, TaskKind, TaskTick
 from readingroom.tasklists.operations import remove_task
-from readingroom.timeutil import beijing_today
+from readingroom.timeutil import beijing_today, utcnow
 from tests.conftest import login
 from tests.fixtures_tasklists import children_of
 
@@ -212,3 +214,75 @@ def test_staff_overview_shows_participation_per_list(client, make, scene):
     page = client.get(f"{URL}/").get_data(as_text=True)
     assert task_list.title in page
     assert "3 个家庭参与" in page and "25.0% 的孩子完成全部任务" in page
+
+
+def _snapshot(figures):
+    def of(group):
+        return (
+            group.household_count,
+            group.child_count,
+            group.completed,
+            group.ticks,
+            group.minutes,
+            dict(group.task_done),
+            dict(group.week_minutes),
+        )
+
+    return of(figures.total), {g.community.id: of(g) for g in figures.groups}
+
+
+def _programme_task_figures(task_list, community_ids=None):
+    """The subdistrict's task-list figures (reports domain) over the whole list and today."""
+    today = beijing_today()
+    scope = Scope(
+        start=min(today, task_list.starts_on) - timedelta(days=1),
+        end=max(today, task_list.ends_on) + timedelta(days=1),
+        community_ids=None if community_ids is None else frozenset(community_ids),
+        now=utcnow(),
+    )
+    total, by_community = task_figures(scope)
+    return total, by_community
+
+
+def test_deleting_an_account_changes_no_task_figure(scene):
+    """A family that deletes its account leaves its ticks and reading log behind as
+    anonymous rows: the list's figures, the CSV and the programme's figures stay the same."""
+    task_list, a, b, _c = scene
+    in_a = select(Household.id).where(Household.community_id == a.id)
+
+    def child(name):
+        return db.session.scalars(
+            select(Member).where(Member.given_name == name, Member.household_id.in_(in_a))
+        ).one()
+
+    ming, gang = child("小明"), child("小刚")
+    deleted = [ming.household_id, gang.household_id]  # the completer, and the log-only one
+    before = _snapshot(list_figures(task_list))
+    before_scoped = _snapshot(list_figures(task_list, scope={a.id}))
+    programme = _programme_task_figures(task_list)
+    programme_a = _programme_task_figures(task_list, [a.id])
+    assert programme[0].households == 2 and programme[0].completed == 1  # log-only: no tick
+    db.session.execute(
+        update(TaskTick).where(TaskTick.member_id == ming.id).values(note="小明读得真好")
+    )
+    db.session.commit()
+    for household_id in deleted:  # one transaction each, as the family's delete page does
+        delete_household(household_id)
+        db.session.commit()
+    db.session.expire_all()
+
+    assert _snapshot(list_figures(task_list)) == before
+    assert _snapshot(list_figures(task_list, scope={a.id})) == before_scoped
+    assert _programme_task_figures(task_list) == programme
+    assert _programme_task_figures(task_list, [a.id]) == programme_a
+    assert _programme_task_figures(task_list, [b.id])[0].households == 1
+    # Nothing that says who: no household, no child, no note, no book title.
+    for model in (TaskTick, ReadingLogEntry):
+        left = db.session.scalars(select(model).where(model.household_id.is_(None))).all()
+        assert left, model
+        assert all(r.member_id is None and r.person_ref and r.household_ref for r in left)
+        assert all(r.home_community_id == a.id for r in left)
+    assert {t.note for t in db.session.scalars(select(TaskTick))} == {""}
+    assert {e.title for e in db.session.scalars(select(ReadingLogEntry))} == {""}
+    for household_id in deleted:
+        assert db.session.get(Household, household_id) is None

@@ -40,8 +40,9 @@ from ..database import begin_write
 from ..extensions import db
 from ..families.operations import delete_expired_resets
 from ..notices.operations import DeliveryReport, deliver_pending
-from ..privacy.operations import purge_before, retention_cutoff
+from ..privacy.operations import purge_before
 from ..registrations.reminders import send_reminders
+from ..registrations.retention import retention_cutoff
 from ..timeutil import to_beijing, utcnow
 from .models import JobRun
 

@@ -7,7 +7,8 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from ..extensions import db
-from .operations import purge_before, retention_cutoff
+from ..registrations.retention import retention_cutoff
+from .operations import purge_before
 
 
 @click.command("purge")

@@ -9,8 +9,11 @@ both): its session, status, seats, times, the no-show mark and, per person,
 kind (child/adult), age on the day and check-in stay; the household, the
 members, the cancellation link and any staff note go. Everything else about
 the family is deleted with its row, by the foreign keys' ``ON DELETE
-CASCADE``: members, notices (and their queued messages), task-list ticks and
-reading log, number look-ups, password-reset links. Upcoming registrations are
+CASCADE``: members, notices (and their queued messages), number look-ups,
+password-reset links. Task-list ticks and reading-log entries are cut loose the
+same way (:func:`anonymise_task_work`: the task, day, minutes and home community
+stay; the child, the household, notes and book titles go), so that the task-list
+figures do not change either. Upcoming registrations are
 first cancelled the way the family would cancel them, so waiting families move
 up at once.
 
@@ -21,7 +24,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, bindparam, delete, or_, select, update
@@ -111,9 +114,35 @@ def _give_refs(registration_ids: Select) -> None:
         )
 
 
-def retention_cutoff(months: int, now: datetime | None = None) -> datetime:
-    """The instant before which personal data is purged, ``months`` (of 30.44 days) ago."""
-    return (now or utcnow()) - timedelta(days=round(months * 30.44))
+def anonymise_task_work(household_id: int) -> int:
+    """Cut the household's ticks and reading-log entries loose from it (see
+    :class:`~readingroom.tasklists.models.AnonymousWork`); returns how many. Flushes."""
+    household = db.session.get(Household, household_id)
+    members = db.session.scalars(select(Member.id).where(Member.household_id == household_id))
+    household_ref = _random_ref()
+    rows = [
+        {"b_member": m, "b_ref": _random_ref(), "b_household_ref": household_ref} for m in members
+    ]
+    if household is None or not rows:
+        return 0
+    connection, changed = db.session.connection(), 0
+    for model, emptied in ((TaskTick, {"note": ""}), (ReadingLogEntry, {"title": ""})):
+        table = model.__table__
+        changed += connection.execute(
+            update(table)
+            .where(table.c.household_id == household_id, table.c.member_id == bindparam("b_member"))
+            .values(
+                member_id=None,
+                household_id=None,
+                person_ref=bindparam("b_ref"),
+                household_ref=bindparam("b_household_ref"),
+                home_community_id=household.community_id,
+                **emptied,
+            ),
+            rows,
+        ).rowcount
+    db.session.flush()
+    return changed
 
 
 def purge_before(cutoff: datetime) -> dict[str, int]:
@@ -164,6 +193,7 @@ def delete_household(household_id: int, *, now: datetime | None = None) -> Delet
     cancelled, promoted = ops.cancel_upcoming_of_household(household_id, now=now)
     own = select(Registration.id).where(Registration.household_id == household_id)
     anonymised, _attendees = anonymise_registrations(own, now=now)
+    anonymise_task_work(household_id)
     # The rest goes with the row (ON DELETE CASCADE; see the module docstring).
     db.session.execute(delete(Household).where(Household.id == household_id))
     db.session.flush()

@@ -26,8 +26,8 @@ Beijing dates and the communities in scope (sessions are placed by their start):
 Anonymised registrations (purge, deleted accounts) keep seats, statuses,
 check-ins, kinds and ages, and random ``household_ref``/``person_ref`` numbers
 in place of the household and members, so deleting an account changes no
-figure. Task-list figures are the exception: ticks and reading logs are
-deleted with the household (they are the family's own writing).
+figure; ticks and reading-log entries are kept the same way, with the household's
+home community (``AnonymousWork``).
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ from ..registrations.models import Attendee, Registration, RegistrationStatus
 from ..schedule.courses import Course
 from ..schedule.models import Program, ReadingSession, Series, SessionStatus
 from ..tasklists.models import ReadingLogEntry, Task, TaskList, TaskTick
-from ..timeutil import beijing_day_bounds
+from ..timeutil import beijing_day_bounds, to_beijing
 
 # --- Beijing calendar days in SQL (UTC is stored; Beijing is UTC+8 all year) ----------------
 
@@ -614,43 +614,45 @@ def task_figures(scope: Scope) -> tuple[TaskCounts, dict[int, TaskCounts]]:
     """Task lists in the range: ticks made in it, reading logged in it, lists completed.
 
     Households are counted in their home community (ticks belong to a household,
-    not to a session), so the communities' numbers add up to the total. For a course:
-    the lists that follow it."""
+    not to a session), so the communities' numbers add up to the total; a deleted
+    account's ticks and entries count as before, in its community of that day
+    (:class:`~readingroom.tasklists.models.AnonymousWork`). For a course: the lists
+    that follow it."""
     start, end = scope.bounds
-    community = Household.community_id
 
-    def scoped(stmt: Any, household_id: Any) -> Any:
-        stmt = stmt.join(Household, Household.id == household_id)
+    def scoped(stmt: Any, model: Any) -> Any:
+        stmt = model.with_household(stmt)
         if scope.community_ids is not None:
-            stmt = stmt.where(community.in_(scope.community_ids))
+            stmt = stmt.where(model.community_key().in_(scope.community_ids))
         if scope.program_id is not None:
             stmt = stmt.where(TaskList.program_id == scope.program_id)
         if scope.course_id is not None:
             stmt = stmt.where(TaskList.course_id == scope.course_id)
         return stmt
 
+    tick_community, log_community = TaskTick.community_key(), ReadingLogEntry.community_key()
     ticks = scoped(
         select(
-            community,
-            func.count(distinct(TaskTick.household_id)),
-            func.count(distinct(TaskTick.member_id)),
+            tick_community,
+            func.count(distinct(TaskTick.household_key())),
+            func.count(distinct(TaskTick.child_key())),
             func.count(TaskTick.id),
         )
         .join(Task, Task.id == TaskTick.task_id)
         .join(TaskList, TaskList.id == Task.task_list_id)
         .where(Task.removed_at.is_(None), TaskTick.ticked_at >= start, TaskTick.ticked_at < end),
-        TaskTick.household_id,
-    ).group_by(community)
+        TaskTick,
+    ).group_by(tick_community)
     logs = scoped(
         select(
-            community,
+            log_community,
             func.coalesce(func.sum(ReadingLogEntry.minutes), 0),
             func.count(ReadingLogEntry.id),
         )
         .join(TaskList, TaskList.id == ReadingLogEntry.task_list_id)
         .where(ReadingLogEntry.read_on >= scope.start, ReadingLogEntry.read_on <= scope.end),
-        ReadingLogEntry.household_id,
-    ).group_by(community)
+        ReadingLogEntry,
+    ).group_by(log_community)
     task_count = (
         select(Task.task_list_id, func.count(Task.id).label("n"))
         .where(Task.removed_at.is_(None))
@@ -660,7 +662,7 @@ def task_figures(scope: Scope) -> tuple[TaskCounts, dict[int, TaskCounts]]:
     done = (
         scoped(
             select(
-                community.label("community_id"),
+                tick_community.label("community_id"),
                 Task.task_list_id.label("task_list_id"),
                 func.count(distinct(TaskTick.task_id)).label("n"),
             )
@@ -671,9 +673,9 @@ def task_figures(scope: Scope) -> tuple[TaskCounts, dict[int, TaskCounts]]:
                 TaskList.starts_on <= scope.end,
                 TaskList.ends_on >= scope.start,
             ),
-            TaskTick.household_id,
+            TaskTick,
         )
-        .group_by(community, TaskTick.member_id, Task.task_list_id)
+        .group_by(tick_community, TaskTick.child_key(), Task.task_list_id)
         .subquery()
     )
     completed = (
@@ -744,6 +746,17 @@ def session_rows(scope: Scope) -> Sequence[Any]:
         scope,
     ).order_by(ReadingSession.starts_at, ReadingSession.id)
     return db.session.execute(stmt).all()
+
+
+def purge_day_within(scope: Scope, cutoff: datetime) -> date | None:
+    """The Beijing day of the retention purge's ``cutoff`` when the range runs across it.
+
+    Registrations of sessions before the cutoff were anonymised with new random numbers
+    while the family may still be signing up, so across that day "people reached" and
+    "households reached" count such a family once on each side (nothing links the two
+    sides any more: that is the purge's point). The figures page says so."""
+    day = to_beijing(cutoff).date()
+    return day if scope.start < day <= scope.end else None
 
 
 def community_ids_in(ids: Iterable[int] | None) -> frozenset[int] | None:

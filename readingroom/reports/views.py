@@ -14,7 +14,7 @@ import re
 from datetime import timedelta
 from urllib.parse import quote
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, Response, abort, current_app, render_template, request
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -22,6 +22,7 @@ from ..auth.permissions import community_ids_of, staff_required
 from ..extensions import db
 from ..places.models import Community
 from ..places.operations import managed_communities
+from ..registrations.retention import retention_cutoff
 from ..schedule.course_access import courses_visible_to
 from ..schedule.courses import Course
 from ..schedule.models import Program
@@ -29,7 +30,7 @@ from ..timeutil import beijing_today, utcnow
 from .charts import charts
 from .dashboard import template_helpers
 from .export import course_text, scope_text, strand_text, table_csv, workbook
-from .figures import Figures, Scope, cached_figures
+from .figures import Figures, Scope, cached_figures, purge_day_within
 from .forms import FigureFilterForm, MonthForm, course_choices
 from .report import compare_months
 from .tables import sessions_table, tables
@@ -97,8 +98,14 @@ def index():
         scope_text=scope_text(f),
         strand_text=strand_text(f) if scope.program_id else None,
         course_text=course_text(f) if scope.course_id else None,
+        purge_day=_purge_day(scope),
         args=request.args.to_dict(),
     )
+
+
+def _purge_day(scope: Scope):
+    months = int(current_app.config["RETENTION_MONTHS"])
+    return purge_day_within(scope, retention_cutoff(months, scope.now))
 
 
 #: What a file name must not hold (Windows' reserved characters, controls, spaces).

@@ -4,7 +4,9 @@ Definitions (the staff page and the CSV say the same):
 
 * a child **takes part** when it has at least one tick on a counting task of
   the list or an entry in the list's reading log; a household takes part when
-  one of its children does. Households are counted in their home community.
+  one of its children does. Households are counted in their home community; a
+  deleted account's ticks and entries still count, in its community of that day
+  (``AnonymousWork``: children and households by random numbers).
 * **completion rate of a task**: children who ticked it / children taking part;
 * **completed the list**: children with every counting task ticked;
   **overall completion rate**: those / children taking part;
@@ -24,7 +26,6 @@ from datetime import date
 from sqlalchemy import select
 
 from ..extensions import db
-from ..families.models import Household
 from ..places.models import Community
 from .models import ReadingLogEntry, Task, TaskList, TaskTick
 
@@ -96,32 +97,27 @@ def list_figures(task_list: TaskList, scope: set[int] | None = None) -> ListFigu
     tasks = task_list.counting_tasks
     week_of_task = {t.id: t.week for t in tasks}
 
-    tick_stmt = (
+    tick_stmt = TaskTick.with_household(
         select(
             TaskTick.task_id,
-            TaskTick.member_id,
-            TaskTick.household_id,
+            TaskTick.child_key(),
+            TaskTick.household_key(),
             TaskTick.minutes,
-            Household.community_id,
-        )
-        .join(Task, TaskTick.task_id == Task.id)
-        .join(Household, TaskTick.household_id == Household.id)
-        .where(Task.task_list_id == task_list.id, Task.removed_at.is_(None))
-    )
-    log_stmt = (
+            TaskTick.community_key(),
+        ).join(Task, TaskTick.task_id == Task.id)
+    ).where(Task.task_list_id == task_list.id, Task.removed_at.is_(None))
+    log_stmt = ReadingLogEntry.with_household(
         select(
-            ReadingLogEntry.member_id,
-            ReadingLogEntry.household_id,
+            ReadingLogEntry.child_key(),
+            ReadingLogEntry.household_key(),
             ReadingLogEntry.minutes,
             ReadingLogEntry.read_on,
-            Household.community_id,
+            ReadingLogEntry.community_key(),
         )
-        .join(Household, ReadingLogEntry.household_id == Household.id)
-        .where(ReadingLogEntry.task_list_id == task_list.id)
-    )
+    ).where(ReadingLogEntry.task_list_id == task_list.id)
     if scope is not None:
-        tick_stmt = tick_stmt.where(Household.community_id.in_(scope))
-        log_stmt = log_stmt.where(Household.community_id.in_(scope))
+        tick_stmt = tick_stmt.where(TaskTick.community_key().in_(scope))
+        log_stmt = log_stmt.where(ReadingLogEntry.community_key().in_(scope))
 
     community_ids = _communities_shown(task_list, scope)
     by_community: dict[int, Group] = {}

@@ -10,10 +10,11 @@ from __future__ import annotations
 import enum
 import math
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
+    BigInteger,
     CheckConstraint,
     Column,
     ForeignKey,
@@ -22,16 +23,18 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    func,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from ..database import UTCDateTime
 from ..extensions import db
+from ..families.models import Household
 from ..models_base import TimestampMixin, str_enum
 from ..timeutil import utcnow
 
 if TYPE_CHECKING:
-    from ..families.models import Household, Member
+    from ..families.models import Member
     from ..places.models import Community
     from ..schedule.courses import Course
     from ..schedule.models import Program, ReadingSession
@@ -221,7 +224,43 @@ class TickSource(enum.Enum):
     CHECK_IN = "check_in"  # ticked by check-in at a session (visit tasks)
 
 
-class TaskTick(db.Model):
+class AnonymousWork:
+    """What a tick or a reading-log entry keeps when its family deletes its account: the
+    child and the household go (``member_id``/``household_id`` None, free text emptied) and
+    random numbers take their place, one per household and per child, new for every
+    deletion, with the home community of that day, so that the task-list figures count
+    them as before without saying who (as ``Registration.household_ref`` does for seats)."""
+
+    household_ref: Mapped[int | None] = mapped_column(BigInteger)
+    person_ref: Mapped[int | None] = mapped_column(BigInteger)
+
+    @declared_attr
+    def home_community_id(cls) -> Mapped[int | None]:
+        return mapped_column(ForeignKey("community.id"))
+
+    # What the figures count by, in SQL, the same for a family's rows and anonymous ones
+    # (ids are positive, the random numbers are stored negated: they never meet).
+
+    @classmethod
+    def household_key(cls) -> Any:
+        return func.coalesce(cls.household_id, -cls.household_ref)
+
+    @classmethod
+    def child_key(cls) -> Any:
+        return func.coalesce(cls.member_id, -cls.person_ref)
+
+    @classmethod
+    def community_key(cls) -> Any:
+        """The home community; the statement must outer-join :class:`Household` on
+        ``household_id`` (see :meth:`with_household`)."""
+        return func.coalesce(Household.community_id, cls.home_community_id)
+
+    @classmethod
+    def with_household(cls, stmt: Any) -> Any:
+        return stmt.outerjoin(Household, Household.id == cls.household_id)
+
+
+class TaskTick(AnonymousWork, db.Model):
     """A task done by one child: at most one per task and child (the database's guarantee)."""
 
     __tablename__ = "task_tick"
@@ -232,11 +271,12 @@ class TaskTick(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     task_id: Mapped[int] = mapped_column(ForeignKey("reading_task.id", ondelete="CASCADE"))
-    member_id: Mapped[int] = mapped_column(
+    # The child and its household (kept for scoping and figures; a member never changes
+    # household); None once the account is deleted (:class:`AnonymousWork`).
+    member_id: Mapped[int | None] = mapped_column(
         ForeignKey("household_member.id", ondelete="CASCADE"), index=True
     )
-    # The member's household, kept for scoping and figures (a member never changes household).
-    household_id: Mapped[int] = mapped_column(
+    household_id: Mapped[int | None] = mapped_column(
         ForeignKey("household.id", ondelete="CASCADE"), index=True
     )
     note: Mapped[str] = mapped_column(String(300), default="")
@@ -248,15 +288,15 @@ class TaskTick(db.Model):
     ticked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     task: Mapped[Task] = relationship()
-    member: Mapped[Member] = relationship()
-    household: Mapped[Household] = relationship()
+    member: Mapped[Member | None] = relationship()
+    household: Mapped[Household | None] = relationship()
     session: Mapped[ReadingSession | None] = relationship()
 
     def __repr__(self) -> str:
         return f"<TaskTick task={self.task_id} member={self.member_id}>"
 
 
-class ReadingLogEntry(db.Model):
+class ReadingLogEntry(AnonymousWork, db.Model):
     """A book a child read during a list's period (title, minutes, day)."""
 
     __tablename__ = "reading_log_entry"
@@ -266,10 +306,11 @@ class ReadingLogEntry(db.Model):
     task_list_id: Mapped[int] = mapped_column(
         ForeignKey("task_list.id", ondelete="CASCADE"), index=True
     )
-    member_id: Mapped[int] = mapped_column(
+    # None once the account is deleted (:class:`AnonymousWork`; the title is emptied).
+    member_id: Mapped[int | None] = mapped_column(
         ForeignKey("household_member.id", ondelete="CASCADE"), index=True
     )
-    household_id: Mapped[int] = mapped_column(
+    household_id: Mapped[int | None] = mapped_column(
         ForeignKey("household.id", ondelete="CASCADE"), index=True
     )
     title: Mapped[str] = mapped_column(String(120))
@@ -278,7 +319,7 @@ class ReadingLogEntry(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     task_list: Mapped[TaskList] = relationship()
-    member: Mapped[Member] = relationship()
+    member: Mapped[Member | None] = relationship()
 
     def __repr__(self) -> str:
         return f"<ReadingLogEntry {self.id} member={self.member_id} {self.read_on}>"
