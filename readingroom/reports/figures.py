@@ -41,7 +41,17 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, distinct, func, literal, literal_column, or_, select
+from sqlalchemy import (
+    and_,
+    case,
+    distinct,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement
 from sqlalchemy.types import String
@@ -289,35 +299,19 @@ def _sum_if(condition: Any, value: Any = 1) -> Any:
     return func.coalesce(func.sum(case((condition, value), else_=0)), 0)
 
 
-#: The finest grain of the additive figures: (room, strand, Beijing day).
+#: The finest grain of the additive figures: (room, strand, Beijing day), or the Beijing
+#: month for ranges without weeks (fewer rows to add up).
 _Grain = tuple[int, int, str]
 
 
-def _session_rows(scope: Scope) -> dict[_Grain, Counts]:
-    held = _held(scope)
+def _grain(scope: Scope) -> Any:
     day = beijing_day(ReadingSession.starts_at)
-    stmt = _scoped(
-        select(
-            ReadingSession.room_id,
-            ReadingSession.program_id,
-            day,
-            _sum_if(held),
-            _sum_if(ReadingSession.status == SessionStatus.CANCELLED),
-            _sum_if(held, ReadingSession.capacity),
-        )
-        .join(Room, Room.id == ReadingSession.room_id)
-        .group_by(ReadingSession.room_id, ReadingSession.program_id, day),
-        scope,
-    )
-    out: dict[_Grain, Counts] = defaultdict(Counts)
-    for room_id, program_id, d, held_n, cancelled_n, capacity in db.session.execute(stmt):
-        c = out[(room_id, program_id, d)]
-        c.sessions_held, c.sessions_cancelled, c.capacity = held_n, cancelled_n, capacity
-    return out
+    return day if scope.shows_weeks else func.substr(day, 1, 7)
 
 
-def _registration_rows(scope: Scope, into: dict[_Grain, Counts]) -> None:
-    held = _held(scope)
+def _registrations_per_session(scope: Scope) -> Any:
+    """The registrations of the scope's sessions summed per session (a subquery: read in
+    the order of the index on ``session_id``, nothing computed per registration but sums)."""
     confirmed = Registration.status == RegistrationStatus.CONFIRMED
     family = or_(Registration.household_id.is_not(None), Registration.anonymised_at.is_not(None))
     waiting_at_start = or_(
@@ -328,28 +322,68 @@ def _registration_rows(scope: Scope, into: dict[_Grain, Counts]) -> None:
             Registration.cancelled_at >= ReadingSession.starts_at,
         ),
     )
-    day = beijing_day(ReadingSession.starts_at)
+    return (
+        select(
+            Registration.session_id.label("session_id"),
+            _sum_if(confirmed, Registration.seats).label("seats_confirmed"),
+            _sum_if(and_(confirmed, family)).label("family_confirmed"),
+            _sum_if(and_(confirmed, family, Registration.no_show_at.is_not(None))).label(
+                "no_shows"
+            ),
+            _sum_if(waiting_at_start).label("waiting_households"),
+            _sum_if(waiting_at_start, Registration.seats).label("waiting_seats"),
+            _sum_if(Registration.first_of_household).label("new_households"),
+        )
+        .join(ReadingSession, ReadingSession.id == Registration.session_id)
+        .where(Registration.session_id.in_(_sessions_in(scope)))
+        .group_by(Registration.session_id)
+        .subquery("per_session")
+    )
+
+
+#: The figures of :func:`_registrations_per_session` that count for sessions held only.
+_OF_HELD = (
+    "seats_confirmed",
+    "family_confirmed",
+    "no_shows",
+    "waiting_households",
+    "waiting_seats",
+)
+
+
+def _session_rows(scope: Scope) -> dict[_Grain, Counts]:
+    """Sessions and their registrations, by grain (one statement)."""
+    held = _held(scope)
+    day = _grain(scope)
+    per_session = _registrations_per_session(scope)
+
+    def total(column: Any, condition: Any = None) -> Any:
+        value = func.coalesce(column, 0)
+        return func.coalesce(func.sum(value if condition is None else case((condition, value))), 0)
+
     stmt = _scoped(
         select(
             ReadingSession.room_id,
             ReadingSession.program_id,
             day,
-            _sum_if(and_(held, confirmed), Registration.seats),
-            _sum_if(and_(held, confirmed, family)),
-            _sum_if(and_(held, confirmed, family, Registration.no_show_at.is_not(None))),
-            _sum_if(and_(held, waiting_at_start)),
-            _sum_if(and_(held, waiting_at_start), Registration.seats),
-            _sum_if(Registration.first_of_household),
+            _sum_if(held),
+            _sum_if(ReadingSession.status == SessionStatus.CANCELLED),
+            _sum_if(held, ReadingSession.capacity),
+            *(total(per_session.c[name], held) for name in _OF_HELD),
+            total(per_session.c.new_households),
         )
-        .join(ReadingSession, ReadingSession.id == Registration.session_id)
         .join(Room, Room.id == ReadingSession.room_id)
-        .where(Registration.session_id.in_(_sessions_in(scope)))
+        .outerjoin(per_session, per_session.c.session_id == ReadingSession.id)
         .group_by(ReadingSession.room_id, ReadingSession.program_id, day),
         scope,
     )
+    out: dict[_Grain, Counts] = defaultdict(Counts)
     for room_id, program_id, d, *values in db.session.execute(stmt):
-        c = into[(room_id, program_id, d)]
+        c = out[(room_id, program_id, d)]
         (
+            c.sessions_held,
+            c.sessions_cancelled,
+            c.capacity,
             c.seats_confirmed,
             c.family_confirmed,
             c.no_shows,
@@ -357,11 +391,46 @@ def _registration_rows(scope: Scope, into: dict[_Grain, Counts]) -> None:
             c.waiting_seats,
             c.new_households,
         ) = values
+    return out
 
 
-def _visits_join(stmt: Any, scope: Scope) -> Any:
+_WALK_IN = and_(Registration.household_id.is_(None), Registration.anonymised_at.is_(None))
+
+#: The groupings of the distinct counts (people and households reached), by the columns of
+#: :func:`_visits` they group by.
+_DISTINCT_BY: dict[str, tuple[str, ...]] = {
+    "total": (),
+    "community": ("community_id",),
+    "strand": ("program_id",),
+    "month": ("month",),
+    "age": ("age",),
+    "community_strand": ("community_id", "program_id"),
+}
+#: The key columns every part of the one statement of :func:`_visit_numbers` fills.
+_KEYS = ("room_id", "community_id", "program_id", "grain", "month", "age")
+
+
+def _visits(scope: Scope) -> Any:
+    """One row per person checked in at a session held in the scope (a CTE): where, which
+    strand, the grain (day or month), the age group, who (member, or the random number an
+    anonymised person got) and which household, and whether a walk-in."""
+    day = beijing_day(ReadingSession.starts_at)
     return _scoped(
-        stmt.join(Registration, Registration.id == Attendee.registration_id)
+        select(
+            ReadingSession.room_id.label("room_id"),
+            Room.community_id.label("community_id"),
+            ReadingSession.program_id.label("program_id"),
+            _grain(scope).label("grain"),
+            func.substr(day, 1, 7).label("month"),
+            _age_group().label("age"),
+            func.coalesce(Attendee.member_id, -Attendee.person_ref).label("person"),
+            func.coalesce(Registration.household_id, -Registration.household_ref).label(
+                "household"
+            ),
+            case((_WALK_IN, 1), else_=0).label("walk_in"),
+        )
+        .select_from(Attendee)
+        .join(Registration, Registration.id == Attendee.registration_id)
         .join(ReadingSession, ReadingSession.id == Registration.session_id)
         .join(Room, Room.id == ReadingSession.room_id)
         .where(
@@ -371,43 +440,50 @@ def _visits_join(stmt: Any, scope: Scope) -> Any:
             Attendee.checked_in_at.is_not(None),
         ),
         scope,
-    )
+    ).cte("visits")
 
 
-_WALK_IN = and_(Registration.household_id.is_(None), Registration.anonymised_at.is_(None))
+def _visit_numbers(
+    scope: Scope,
+) -> tuple[
+    dict[tuple[int, int, str, str], tuple[int, int]],
+    dict[str, dict[tuple[Any, ...], tuple[int, int]]],
+]:
+    """The visits by (room, strand, grain, age group) -> (visits, of them walk-ins), and the
+    distinct counts of every grouping of :data:`_DISTINCT_BY` -> (people, households).
 
+    One statement: the checked-in people are found once (a CTE, which both databases
+    materialise when it is read more than once) and every grouping reads them, joined with
+    UNION ALL; a column a part does not group by is NULL in it."""
+    v = _visits(scope)
 
-def _visit_rows(scope: Scope) -> dict[tuple[int, int, str, str], tuple[int, int]]:
-    """(room, strand, day, age group) -> (visits, of them walk-ins)."""
-    day, age = beijing_day(ReadingSession.starts_at), _age_group()
-    stmt = _visits_join(
-        select(
-            ReadingSession.room_id,
-            ReadingSession.program_id,
-            day,
-            age,
-            func.count(Attendee.id),
-            _sum_if(_WALK_IN),
+    def part(kind: str, keys: tuple[str, ...], first: Any, second: Any) -> Any:
+        columns = [v.c[k] if k in keys else literal(None, v.c[k].type).label(k) for k in _KEYS]
+        stmt = select(literal(kind).label("kind"), *columns, first, second)
+        return stmt.group_by(*(v.c[k] for k in keys)) if keys else stmt
+
+    people, households = func.count(distinct(v.c.person)), func.count(distinct(v.c.household))
+    parts = [
+        part(
+            "visits",
+            ("room_id", "program_id", "grain", "age"),
+            func.count(),
+            func.coalesce(func.sum(v.c.walk_in), 0),
         ),
-        scope,
-    ).group_by(ReadingSession.room_id, ReadingSession.program_id, day, age)
-    return {(r, p, d, a): (n, w) for r, p, d, a, n, w in db.session.execute(stmt)}
-
-
-def _distinct(scope: Scope, *keys: ColumnElement[Any]) -> dict[tuple[Any, ...], tuple[int, int]]:
-    """(keys…) -> (people reached, households reached): distinct among the visits."""
-    people = func.count(distinct(Attendee.member_id)) + func.count(distinct(Attendee.person_ref))
-    households = func.count(distinct(Registration.household_id)) + func.count(
-        distinct(Registration.household_ref)
-    )
-    columns = list(keys) if keys else [literal(0)]
-    stmt = _visits_join(select(*columns, people, households), scope)
-    if keys:
-        stmt = stmt.group_by(*keys)
-    out = {}
-    for row in db.session.execute(stmt):
-        out[tuple(row[: len(columns)]) if keys else ()] = (row[-2], row[-1])
-    return out
+        *(part(kind, keys, people, households) for kind, keys in _DISTINCT_BY.items()),
+    ]
+    visits: dict[tuple[int, int, str, str], tuple[int, int]] = {}
+    distinct_counts: dict[str, dict[tuple[Any, ...], tuple[int, int]]] = {
+        kind: {} for kind in _DISTINCT_BY
+    }
+    for kind, *row, first, second in db.session.execute(union_all(*parts)):
+        keys = dict(zip(_KEYS, row, strict=True))
+        if kind == "visits":
+            grain = (keys["room_id"], keys["program_id"], keys["grain"], keys["age"])
+            visits[grain] = (first, second)
+        elif first:  # a grouping without any visit does not come back (but the total)
+            distinct_counts[kind][tuple(keys[k] for k in _DISTINCT_BY[kind])] = (first, second)
+    return visits, distinct_counts
 
 
 def _labels(scope: Scope) -> Labels:
@@ -461,19 +537,10 @@ class _Numbers:
 
 def _numbers(scope: Scope) -> _Numbers:
     grains = _session_rows(scope)
-    _registration_rows(scope, grains)
-    visits = _visit_rows(scope)
-    for (room_id, program_id, day, _age), (n, walk_ins) in visits.items():
-        grains[(room_id, program_id, day)].visits += n
-        grains[(room_id, program_id, day)].walk_in_visits += walk_ins
-    distinct_counts = {
-        "total": _distinct(scope),
-        "community": _distinct(scope, Room.community_id),
-        "strand": _distinct(scope, ReadingSession.program_id),
-        "month": _distinct(scope, beijing_month(ReadingSession.starts_at)),
-        "age": _distinct(scope, _age_group()),
-        "community_strand": _distinct(scope, Room.community_id, ReadingSession.program_id),
-    }
+    visits, distinct_counts = _visit_numbers(scope)
+    for (room_id, program_id, grain, _age), (n, walk_ins) in visits.items():
+        grains[(room_id, program_id, grain)].visits += n
+        grains[(room_id, program_id, grain)].walk_in_visits += walk_ins
     return _Numbers(dict(grains), visits, distinct_counts, task_figures(scope))
 
 
