@@ -258,23 +258,25 @@ def tasks_table(f: Figures) -> Table:
 def sessions_table(f: Figures) -> Table:
     """The sessions of the range with their attendance (one row per session)."""
     labels = f.labels
-    rows = []
-    for row in session_rows(f.scope):
-        room = labels.rooms[row.room_id]
-        rows.append(
-            [
-                to_beijing(row.starts_at).replace(tzinfo=None),
-                localized(labels.communities[room.community_id]),
-                localized(room),
-                localized(labels.programs[row.program_id]),
-                row.title,
-                _("Cancelled") if row.status.value == "cancelled" else _("Scheduled"),
-                row.capacity,
-                row.seats,
-                row.visits,
-                row.waiting,
-            ]
-        )
+    # Names and words looked up once, not per session (the year has thousands of rows).
+    communities = {cid: localized(c) for cid, c in labels.communities.items()}
+    rooms = {rid: (communities[r.community_id], localized(r)) for rid, r in labels.rooms.items()}
+    programs = {pid: localized(p) for pid, p in labels.programs.items()}
+    status = {"cancelled": _("Cancelled"), "scheduled": _("Scheduled")}
+    rows = [
+        [
+            to_beijing(row.starts_at).replace(tzinfo=None),
+            *rooms[row.room_id],
+            programs[row.program_id],
+            row.title,
+            status.get(row.status.value, status["scheduled"]),
+            row.capacity,
+            row.seats,
+            row.visits,
+            row.waiting,
+        ]
+        for row in session_rows(f.scope)
+    ]
     return Table(
         key="sessions",
         title=_l("Sessions of the range and their attendance"),
