@@ -112,7 +112,9 @@ class FigureFilterForm(CourseFilter, Form):
         ok = super().validate(extra_validators)
         if not ok or (self.period.data != "custom" and not (self.start.data or self.end.data)):
             return ok
-        # Dates given: they decide the range (whatever the preset says).
+        # Dates given: they decide the range (whatever the preset says), and the preset
+        # shown says so.
+        self.period.data = "custom"
         for field in (self.start, self.end):
             if field.data is None:
                 field.errors.append(_l("Enter both dates of the range."))

@@ -6,6 +6,18 @@
   document.querySelectorAll("[data-print]").forEach(function (button) {
     button.addEventListener("click", function () { window.print(); });
   });
+  // The range: a preset chosen empties the dates (given dates would decide the range);
+  // a date typed makes the preset "from ... to ...".
+  var period = document.getElementById("period");
+  var dates = [document.getElementById("start"), document.getElementById("end")];
+  if (period && dates[0] && dates[1]) {
+    period.addEventListener("change", function () {
+      if (period.value !== "custom") { dates.forEach(function (d) { d.value = ""; }); }
+    });
+    dates.forEach(function (d) {
+      d.addEventListener("change", function () { if (d.value) { period.value = "custom"; } });
+    });
+  }
   if (!window.echarts) { return; }
   var charts = [];
   document.querySelectorAll("[data-chart]").forEach(function (el) {

@@ -5,6 +5,9 @@ monthly report on A4."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
+
+from readingroom.timeutil import beijing_today
 
 from ..conftest import PASSWORD, login  # noqa: F401 (login: same password mechanism)
 from ..fixtures_reports import last_month
@@ -54,7 +57,29 @@ def test_figures_page_charts_tables_and_report(page, make, data):
     assert a4_pages(figures_pdf) <= 6
     page.emulate_media(media="screen")
 
+    # two years: the range runs across the retention purge's day, and the page says so
     page.set_viewport_size({"width": 375, "height": 740})
+    today = beijing_today()
+    page.get_by_label("开始日期").fill((today - timedelta(days=700)).isoformat())
+    page.get_by_label("结束日期").fill(today.isoformat())
+    page.get_by_role("button", name="查看").click()
+    note = page.locator("#purge-note")
+    note.wait_for()
+    assert "各计一次" in note.inner_text()
+    box = note.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 375
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    screenshot(page, "reports-figures-purge-note-375")
+    # the dates decided, and the preset says so; choosing a preset empties them again
+    period = page.get_by_label("时间", exact=True)
+    assert period.input_value() == "custom"
+    period.select_option("year")
+    assert page.get_by_label("开始日期").input_value() == ""
+    page.get_by_role("button", name="查看").click()
+    page.wait_for_url(re.compile(r"period=year"))
+    assert f"{today.year}年1月1日" in page.locator(".figures-scope").inner_text()
+    assert page.locator("#purge-note").count() == 0
+
     page.goto(f"/staff/figures/report?month={start:%Y-%m}")
     page.get_by_role("heading", name=re.compile("月度报表")).wait_for()
     screenshot(page, "reports-monthly-375")
