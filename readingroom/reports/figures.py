@@ -42,8 +42,10 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     and_,
     case,
+    cast,
     distinct,
     func,
     literal,
@@ -358,8 +360,10 @@ def _session_rows(scope: Scope) -> dict[_Grain, Counts]:
     per_session = _registrations_per_session(scope)
 
     def total(column: Any, condition: Any = None) -> Any:
+        """A sum of sums: a number again (PostgreSQL's sum of a bigint is a numeric)."""
         value = func.coalesce(column, 0)
-        return func.coalesce(func.sum(value if condition is None else case((condition, value))), 0)
+        summed = func.sum(value if condition is None else case((condition, value)))
+        return cast(func.coalesce(summed, 0), BigInteger)
 
     stmt = _scoped(
         select(
