@@ -101,7 +101,16 @@ def data(make, family):
     attendance.check_in(r6.attendees[0], now=s3.starts_at)
     cancel_session(s4, "停电")
     db.session.commit()
-    return {"a": a, "b": b, "h1": h1, "h2": h2, "pc": parent_child, "senior": senior}
+    return {
+        "a": a,
+        "b": b,
+        "h1": h1,
+        "h2": h2,
+        "h3": h3,
+        "h4": h4,
+        "pc": parent_child,
+        "senior": senior,
+    }
 
 
 KNOWN = {

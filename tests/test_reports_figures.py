@@ -7,12 +7,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import event, text, update
 
 from readingroom.extensions import db
 from readingroom.families.models import MemberKind
 from readingroom.privacy.operations import delete_household, purge_before
 from readingroom.registrations import attendance
+from readingroom.registrations import operations as ops
 from readingroom.registrations.attendance import add_walk_in
 from readingroom.registrations.models import Attendee, Registration
 from readingroom.reports.figures import (
@@ -23,9 +24,9 @@ from readingroom.reports.figures import (
     purge_day_within,
 )
 from readingroom.schedule.operations import cancel_session
-from readingroom.timeutil import utcnow
+from readingroom.timeutil import beijing_today, utcnow
 from tests.conftest import at
-from tests.fixtures_reports import KNOWN, last_month, scope_of
+from tests.fixtures_reports import KNOWN, last_month, member_ids, scope_of
 
 
 def test_age_groups():
@@ -245,3 +246,45 @@ def test_the_purge_day_is_named_only_inside_the_range():
     assert purge_day_within(scope_of(), at(start - timedelta(days=1), 9, 0)) is None
     assert purge_day_within(scope_of(), at(end, 9, 0)) == end
     assert purge_day_within(scope_of(), at(end + timedelta(days=1), 9, 0)) is None
+
+
+def test_a_change_elsewhere_leaves_the_cached_figures_in_use(data, make):
+    """Sign-ups and check-ins in community B, or for a session outside the range, do not
+    make community A's figures (or last month's) be computed again; one in A does."""
+    only_a = scope_of([data["a"].id])
+    # The data set was made a moment ago: as if an hour ago (see LOOK_BACK_SECONDS).
+    db.session.execute(
+        update(Registration).values(updated_at=utcnow() - timedelta(hours=1))
+    )
+    db.session.commit()
+    first = cached_figures(only_a)
+    assert cached_figures(only_a).total is first.total  # the same result, reused
+
+    today = at(beijing_today() + timedelta(days=3), 10, 0)
+    later_b = make.session(make.room(data["b"]), program=data["senior"], start=today)
+    later_a = make.session(make.room(data["a"]), program=data["pc"], start=today)
+    db.session.commit()
+    assert cached_figures(only_a).total is not first.total  # new sessions: computed again
+    second = cached_figures(only_a)
+    h4 = data["h4"]
+    ops.sign_up(later_b.id, h4.id, [h4.members[0].id], now=utcnow())  # B's sign-up: reused
+    db.session.commit()
+    assert cached_figures(only_a).total is second.total
+    assert headline(cached_figures(only_a)) == headline(figures(only_a))
+    ops.sign_up(later_a.id, data["h3"].id, member_ids(data["h3"]), now=utcnow())
+    db.session.commit()
+    assert cached_figures(only_a).total is second.total  # A, but after the range: reused
+    # A check-in in A within the range: computed again, and right.
+    attendee = db.session.scalars(
+        db.select(Attendee)
+        .join(Registration)
+        .where(Registration.household_id == data["h1"].id, Attendee.checked_in_at.is_(None))
+    ).first()
+    attendance.check_in(
+        attendee, now=db.session.get(Registration, attendee.registration_id).session.starts_at
+    )
+    db.session.commit()
+    third = cached_figures(only_a)
+    assert third.total is not second.total
+    assert third.total.visits == second.total.visits + 1
+    assert headline(third) == headline(figures(only_a))

@@ -65,7 +65,7 @@ from ..registrations.models import Attendee, Registration, RegistrationStatus
 from ..schedule.courses import Course
 from ..schedule.models import Program, ReadingSession, Series, SessionStatus
 from ..tasklists.models import ReadingLogEntry, Task, TaskList, TaskTick
-from ..timeutil import beijing_day_bounds, to_beijing
+from ..timeutil import beijing_day_bounds, to_beijing, utcnow
 
 # --- Beijing calendar days in SQL (UTC is stored; Beijing is UTC+8 all year) ----------------
 
@@ -598,12 +598,27 @@ def figures(scope: Scope) -> Figures:
 
 # --- a per-process cache, checked against the data on every request ---------------------------
 
-_CACHE: OrderedDict[tuple[Any, ...], tuple[float, Figures]] = OrderedDict()
+
+@dataclass
+class _Entry:
+    made: float  # time.monotonic() when computed (see CACHE_SECONDS)
+    since: datetime  # registrations changed from then on may be newer than the figures
+    version: tuple[Any, ...]  # data_version() the figures were computed (or confirmed) for
+    figures: Figures
+
+
+_CACHE: OrderedDict[tuple[Any, ...], _Entry] = OrderedDict()
 _CACHE_SIZE = 64
 #: Seconds an entry is used at most: two transactions that commit out of the order of their
 #: clocks can leave ``max(updated_at)`` unchanged, so no entry is trusted for longer.
 CACHE_SECONDS = 60.0
 _CACHE_LOCK = threading.Lock()
+#: The parts of :func:`data_version` that registrations change (the latest id and update).
+_REGISTRATION_PARTS = 2
+#: A transaction sets ``updated_at`` a moment before it commits: registrations changed this
+#: long before a result was computed count as changed after it. (One that takes longer and
+#: commits after the computation is seen when the entry expires, CACHE_SECONDS at most.)
+LOOK_BACK_SECONDS = 2.0
 
 
 def data_version(scope: Scope) -> tuple[Any, ...]:
@@ -639,32 +654,54 @@ def data_version(scope: Scope) -> tuple[Any, ...]:
 
 
 def cached_figures(scope: Scope) -> Figures:
-    """:func:`figures`, reusing this process's result while :func:`data_version` says that
-    nothing it counts has changed, and for at most :data:`CACHE_SECONDS` (statements per
-    request: the version and the labels, which are always read afresh)."""
-    key = (
-        scope.start,
-        scope.end,
-        scope.community_ids,
-        scope.program_id,
-        scope.course_id,
-        data_version(scope),
-    )
+    """:func:`figures`, reusing this process's result while nothing it counts has changed,
+    and for at most :data:`CACHE_SECONDS`.
+
+    Nothing changed: :func:`data_version` gives the same answer; or only registrations
+    changed (sign-ups, check-ins: most changes of a busy day) and none of those changed
+    since the result was computed belongs to a session of the scope (one statement reading
+    the index on ``updated_at``). So another community's sign-ups, or today's check-ins
+    for last month's figures, leave the result in use. Statements per request: the
+    version (and that check) and the labels, which are always read afresh."""
+    key = (scope.start, scope.end, scope.community_ids, scope.program_id, scope.course_id)
+    version = data_version(scope)
     now = time.monotonic()
-    hit = None
     with _CACHE_LOCK:
         entry = _CACHE.get(key)
-        if entry is not None and now - entry[0] < CACHE_SECONDS:
-            hit = entry[1]
+        if entry is not None and now - entry.made >= CACHE_SECONDS:
+            entry = None
+    if entry is not None and (
+        entry.version == version
+        or (
+            entry.version[_REGISTRATION_PARTS:] == version[_REGISTRATION_PARTS:]
+            and not _registrations_changed(scope, entry.since)
+        )
+    ):
+        with _CACHE_LOCK:
+            entry.version = version
             _CACHE.move_to_end(key)
-    if hit is not None:
-        return replace(hit, scope=scope, labels=_labels(scope))
+        return replace(entry.figures, scope=scope, labels=_labels(scope))
+    since = utcnow() - timedelta(seconds=LOOK_BACK_SECONDS)
     result = figures(scope)
     with _CACHE_LOCK:
-        _CACHE[key] = (now, result)
+        _CACHE[key] = _Entry(made=now, since=since, version=version, figures=result)
+        _CACHE.move_to_end(key)
         while len(_CACHE) > _CACHE_SIZE:
             _CACHE.popitem(last=False)
     return result
+
+
+def _registrations_changed(scope: Scope, since: datetime) -> bool:
+    """Whether a registration of one of the scope's sessions was added or changed (check-ins
+    touch their registration) at ``since`` or later."""
+    changed = _scoped(
+        select(Registration.id)
+        .join(ReadingSession, ReadingSession.id == Registration.session_id)
+        .join(Room, Room.id == ReadingSession.room_id)
+        .where(Registration.updated_at >= since),
+        scope,
+    )
+    return db.session.scalar(select(changed.exists())) is True
 
 
 def _ordered(
