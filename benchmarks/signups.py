@@ -88,7 +88,9 @@ def cpu_split(server: subprocess.Popen, database: str) -> dict[int, int]:
                 pass
     busy = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
     total = sum(int(x) for i, x in enumerate(busy) if i not in (3, 4))  # all but idle, iowait
-    return {"all": total, "ours": sum(_jiffies(pid) for pid in ours)}
+    workers = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+    split = {f"worker {n + 1}": _jiffies(int(pid)) for n, pid in enumerate(sorted(workers))}
+    return {"all": total, "ours": sum(_jiffies(pid) for pid in ours), **split}
 
 
 def show_sql(uri: str, info: dict) -> None:
@@ -148,9 +150,9 @@ def main() -> None:
                 trivial = load.wrk(
                     f"http://127.0.0.1:{port}/_bench/ok", args.seconds, args.connections, []
                 )
-                before = cpu_split(server, database)
+                before, started = cpu_split(server, database), clock.monotonic()
                 s = load.signups(port, info)
-                after = cpu_split(server, database)
+                after, elapsed = cpu_split(server, database), clock.monotonic() - started
             finally:
                 server.terminate()
                 server.wait(timeout=30)
@@ -158,13 +160,18 @@ def main() -> None:
             rates.append(s["per_s"])
             ticks = {k: after[k] - before[k] for k in after}
             foreign = max(ticks["all"] - ticks["ours"], 0) / max(ticks["all"], 1)
+            busy = ticks["all"] / os.sysconf("SC_CLK_TCK") / elapsed / (os.cpu_count() or 1)
             print(
                 f"round {n + 1}: one sign-up = {info['signup_statements']} statements; "
                 f"trivial {trivial['rps']:.0f} req/s; "
                 f"sign-ups: {s['count']} in all, {s['per_s']:.0f}/s, p50 {s['p50_ms']:.0f} ms, "
                 f"p99 {s['p99_ms']:.0f} ms, 5xx {s['5xx']}, other codes {s['other']}, "
                 f"overbooked sessions {s['overbooked_sessions']}; "
-                f"CPU used by other processes during the burst {foreign:.0%}",
+                f"during the logins and the burst the CPUs were {busy:.0%} busy, "
+                f"{foreign:.0%} of it other processes; CPU seconds of the workers: "
+                + ", ".join(
+                    f"{ticks[k] / os.sysconf('SC_CLK_TCK'):.1f}" for k in ticks if k[0] == "w"
+                ),
                 flush=True,
             )
     finally:
