@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -69,6 +70,7 @@ def configure_engine(engine: Engine) -> None:
     def _sqlite_begin(conn: Any) -> None:
         immediate = conn.get_execution_options().get(_IMMEDIATE, False) or _may_write()
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        conn.info[_IMMEDIATE] = immediate  # for begin_write(keep_reads=True)
 
 
 def _may_write() -> bool:
@@ -118,20 +120,33 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
-def begin_write() -> None:
+def begin_write(*, keep_reads: bool = False) -> None:
     """Start a fresh transaction that holds the database's write lock from its first statement.
 
     Anything read before in this request is expired and read again, so counts
     are taken under the lock. Changes made before in the transaction (pending,
     or already flushed) would be lost, so they are refused: rules call this
     before they change anything.
+
+    ``keep_reads``: keep the transaction, and what it loaded, when it can serve as it is:
+    on SQLite when it began with the write lock (every POST does), on PostgreSQL always
+    (READ COMMITTED, its default and ours: every later statement sees what others
+    committed before it, and the rule's lock is its own ``SELECT … FOR UPDATE``). For a
+    rule that checks what needs no lock first and then counts only with fresh queries.
     """
     session = db.session()
     if session.new or session.dirty or session.deleted or session.info.get(_FLUSHED):
         raise RuntimeError("begin_write() must run before any change in the transaction")
     if session.in_transaction():
+        if keep_reads and _holds_write_lock(session):
+            return
         session.rollback()
     session.connection(execution_options={_IMMEDIATE: True})
+
+
+def _holds_write_lock(session: Session) -> bool:
+    connection = session.connection()
+    return connection.dialect.name != "sqlite" or connection.info.get(_IMMEDIATE, False)
 
 
 _FLUSHED = "readingroom_flushed_in_transaction"
@@ -148,13 +163,21 @@ def _forget_flush(session: Session, transaction: Any) -> None:
         session.info.pop(_FLUSHED, None)
 
 
-def lock_row(model: type[M], ident: int) -> M | None:
-    """Begin a write transaction and lock one row of ``model`` (``None`` if it does not exist)."""
-    begin_write()
+def lock_row(
+    model: type[M], ident: int, *, keep_reads: bool = False, options: Sequence[Any] = ()
+) -> M | None:
+    """Begin a write transaction and lock one row of ``model`` (``None`` if it does not exist).
+
+    ``keep_reads`` as in :func:`begin_write`; ``options``: loader options, such as the
+    ``joinedload`` of what the caller reads next (a row read again reads its relationships
+    again too, each with a query of its own otherwise); only ``model``'s row is locked.
+    """
+    begin_write(keep_reads=keep_reads)
     stmt = (
         select(model)
         .where(model.id == ident)  # type: ignore[attr-defined]
-        .with_for_update()
+        .options(*options)
+        .with_for_update(of=model)
         .execution_options(populate_existing=True)
     )
     return db.session.scalars(stmt).one_or_none()

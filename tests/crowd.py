@@ -87,10 +87,10 @@ def post_fork(server, worker):
     from readingroom.registrations import operations
     from readingroom.schedule.models import ReadingSession
 
-    def read_without_lock(model, ident):
+    def read_without_lock(model, ident, **_options):
         return db.session.get(model, ident, populate_existing=True)
 
-    def read_many_without_lock(session_ids):
+    def read_many_without_lock(session_ids, **_options):
         begin_write()
         stmt = select(ReadingSession).where(ReadingSession.id.in_(set(session_ids)))
         return {s.id: s for s in db.session.scalars(stmt.execution_options(populate_existing=True))}

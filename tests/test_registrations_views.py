@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from readingroom.extensions import db
 from readingroom.families import operations as accounts
@@ -304,6 +304,31 @@ def test_sign_up_confirms_and_shows_the_confirmation(client, family, community, 
     html = client.get(response.location, headers=EN).get_data(as_text=True)
     assert "Your place is confirmed" in html
     assert "/cancel/" in html  # the link that works without login
+
+
+def test_sign_up_takes_ten_statements(client, family, community, parent_child):
+    """The account, the session with its strand and room, the members, the no-shows; under
+    the lock: the lock, one count, the registration, its attendees, the notice, its outbox
+    row. Nothing loaded twice, no lazy loads (issue 13: it took 14). Each attendee is a row
+    of its own: SQLite inserts them one by one, PostgreSQL in one statement."""
+    household = family.household(community)
+    chosen = member_ids(household)
+    household_login(client, household)
+    url = f"/sessions/{parent_child.id}/signup"
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args) -> None:
+        if not statement.startswith("BEGIN"):
+            seen.append(statement.split(None, 2)[0] + " " + statement.split(None, 2)[1])
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        response = client.post(url, data={"members": chosen})
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert response.status_code == 302
+    attendees = 1 if db.engine.dialect.name == "postgresql" else len(chosen)
+    assert len(seen) == 9 + attendees, seen
 
 
 def test_full_session_puts_the_family_on_the_waiting_list_with_its_place(

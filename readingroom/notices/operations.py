@@ -54,7 +54,10 @@ def notify(
     registration_id: int | None = None,
     detail: str = "",
 ) -> Notice:
-    """Record a notice for a household and queue it for sending (flushes, never commits)."""
+    """Record a notice for a household and queue it for sending (never commits).
+
+    The rows are only added to the database session; the caller's next flush (a query's
+    autoflush) or its commit writes them with the rest: no flush of their own."""
     notice = Notice(
         household_id=household_id,
         kind=kind,
@@ -64,7 +67,6 @@ def notify(
     )
     db.session.add(notice)
     db.session.add(OutboxMessage(notice=notice, next_attempt_at=utcnow()))
-    db.session.flush()
     if has_request_context():
         g.notices_queued = True
     return notice

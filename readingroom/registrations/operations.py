@@ -6,8 +6,14 @@ session's write lock with :func:`readingroom.database.lock_row` (``SELECT …
 FOR UPDATE`` on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite) and only then
 counts; everything it changes belongs to that one transaction. Functions
 flush and never commit: the caller commits once. Because taking the lock
-starts a fresh transaction, these functions take ids, not loaded objects, and
+may start a fresh transaction, these functions take ids, not loaded objects, and
 must be the first thing a request changes.
+
+A sign-up holds the lock for as short as it can: what needs no seat count (the
+window, a no-show block, the household's members, the audience rule) is checked
+before it, from what the request loaded (``keep_reads``); under the lock come the
+checks of the locked row again (pure, a staff edit may have come first), one query
+that counts, the inserts and the caller's commit.
 
 A lock timeout or serialization failure surfaces as a database "busy" error,
 which :mod:`readingroom.errors` turns into 503 "busy, please try again" after
@@ -22,6 +28,7 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from .. import tokens
 from ..database import begin_write, lock_row
@@ -41,8 +48,8 @@ from .queries import (
     cancel_open,
     eligibility_problems,
     household_blocked_until,
-    live_registration,
     person_of,
+    seat_count,
     seats_taken,
     signup_state,
     waiting_list,
@@ -86,8 +93,14 @@ class Outcome:
 # --- under the session's lock ----------------------------------------------------------------
 
 
-def lock_session(session_id: int) -> ReadingSession:
-    reading_session = lock_row(ReadingSession, session_id)
+def lock_session(session_id: int, *, keep_reads: bool = False) -> ReadingSession:
+    """Lock the session's row (and read it again, with its strand: the rules read both)."""
+    reading_session = lock_row(
+        ReadingSession,
+        session_id,
+        keep_reads=keep_reads,
+        options=[joinedload(ReadingSession.program)],
+    )
     if reading_session is None:
         raise LookupError(f"no session {session_id}")
     return reading_session
@@ -121,20 +134,14 @@ def promote_waiting(reading_session: ReadingSession, now: datetime) -> list[Regi
 
 
 def _household_members(household_id: int, member_ids: Iterable[int]) -> list[Member]:
+    """The chosen members (by id), all of the household and not removed; from its ``members``,
+    which the sign-up form's choices have loaded."""
     wanted = set(member_ids)
     if not wanted:
         raise SignupError(_("Choose at least one person."))
-    members = list(
-        db.session.scalars(
-            select(Member)
-            .where(
-                Member.id.in_(wanted),
-                Member.household_id == household_id,
-                Member.removed_at.is_(None),
-            )
-            .order_by(Member.id)
-        )
-    )
+    household = db.session.get(Household, household_id)
+    present = household.members if household is not None else []
+    members = sorted((m for m in present if m.id in wanted), key=lambda m: m.id)
     if len(members) != len(wanted):
         raise SignupError(_("Choose only people of your own family."))
     return members
@@ -180,10 +187,27 @@ def _set_attendees(
     registration.seats = len(members)
 
 
-def _has_registered(household_id: int) -> bool:
-    """Whether the household ever registered before (any session, any status)."""
-    stmt = select(Registration.id).where(Registration.household_id == household_id).limit(1)
-    return db.session.scalar(stmt) is not None
+def _check_session(
+    reading_session: ReadingSession, members: Sequence[Member], now: datetime, *, early_ok: bool
+) -> None:
+    """The rules of the session's row: open now, and the members its audience (no query)."""
+    _check_open(reading_session, now, early_ok=early_ok)
+    _check_audience(reading_session, members)
+
+
+def _check_audience(reading_session: ReadingSession, members: Sequence[Member]) -> None:
+    problems = eligibility_problems(reading_session, members)
+    if problems:
+        raise SignupError(*problems)
+
+
+def _signup_members(household_id: int, member_ids: Iterable[int], now: datetime) -> list[Member]:
+    """The household's side of a sign-up, checked before any lock: not blocked after
+    no-shows, and the chosen members its own."""
+    until = household_blocked_until(household_id, now)
+    if until is not None:
+        raise SignupError(blocked_message(until))
+    return _household_members(household_id, member_ids)
 
 
 def sign_up(
@@ -200,39 +224,41 @@ def sign_up(
     edit of its members. A new registration is confirmed when its seats fit,
     else it joins the end of the waiting list. ``early_ok``: a whole-course
     sign-up, which takes the later sessions before their own window opens.
+
+    Everything but the seats is checked before the session's lock (see the module's
+    docstring); the session is the one the request loaded, if it did.
     """
-    reading_session = lock_session(session_id)
-    return _sign_up_locked(
-        reading_session, household_id, list(member_ids), now or utcnow(), early_ok=early_ok
-    )
+    now = now or utcnow()
+    reading_session = db.session.get(ReadingSession, session_id)
+    if reading_session is None:
+        raise LookupError(f"no session {session_id}")
+    _check_open(reading_session, now, early_ok=early_ok)
+    members = _signup_members(household_id, member_ids, now)
+    _check_audience(reading_session, members)
+    reading_session = lock_session(session_id, keep_reads=True)
+    return _sign_up_locked(reading_session, household_id, members, now, early_ok=early_ok)
 
 
 def _sign_up_locked(
     reading_session: ReadingSession,
     household_id: int,
-    member_ids: list[int],
+    members: Sequence[Member],
     now: datetime,
     *,
     early_ok: bool = False,
     tell: bool = True,
 ) -> Outcome:
-    """The sign-up itself; the caller holds the session's lock. ``tell=False``: the caller
-    tells the household once for several sessions (a whole course)."""
-    _check_open(reading_session, now, early_ok=early_ok)
-    until = household_blocked_until(household_id, now)
-    if until is not None:
-        raise SignupError(blocked_message(until))
-    members = _household_members(household_id, member_ids)
-    problems = eligibility_problems(reading_session, members)
-    if problems:
-        raise SignupError(*problems)
+    """The sign-up itself; the caller holds the session's lock and has checked the household
+    (:func:`_signup_members`). ``tell=False``: the caller tells the household once for
+    several sessions (a whole course). The checks of the session's row run again: a staff
+    edit may have come before the lock."""
+    _check_session(reading_session, members, now, early_ok=early_ok)
+    count = seat_count(reading_session.id, household_id)
+    if count.live_registration_id is not None:
+        existing = db.session.get(Registration, count.live_registration_id, populate_existing=True)
+        return _change_members(reading_session, existing, members, now, taken=count.taken)
 
-    existing = live_registration(reading_session.id, household_id)
-    if existing is not None:
-        return _change_members(reading_session, existing, members, now)
-
-    taken = seats_taken(reading_session.id)
-    confirmed = fits(reading_session.capacity, taken, len(members))
+    confirmed = fits(reading_session.capacity, count.taken, len(members))
     nonce, digest = tokens.issue(tokens.CANCEL)
     registration = Registration(
         session_id=reading_session.id,
@@ -242,7 +268,7 @@ def _sign_up_locked(
         confirmed_at=now if confirmed else None,
         cancel_nonce=nonce,
         cancel_token_digest=digest,
-        first_of_household=not _has_registered(household_id),
+        first_of_household=not count.registered_before,
     )
     _set_attendees(registration, members, reading_session)
     db.session.add(registration)
@@ -262,10 +288,12 @@ def _change_members(
     registration: Registration,
     members: Sequence[Member],
     now: datetime,
+    *,
+    taken: int,
 ) -> Outcome:
     before = registration.seats
     if registration.is_confirmed and len(members) > before:
-        free = reading_session.capacity - seats_taken(reading_session.id)
+        free = reading_session.capacity - taken
         if len(members) - before > free:
             raise SignupError(
                 _(
@@ -334,9 +362,12 @@ def _cancel_locked(
     return registration, promote_waiting(reading_session, now)
 
 
-def _lock_sessions(session_ids: Iterable[int]) -> dict[int, ReadingSession]:
-    """Begin a write transaction and lock several sessions, in id order (no deadlocks)."""
-    begin_write()
+def _lock_sessions(
+    session_ids: Iterable[int], *, keep_reads: bool = False
+) -> dict[int, ReadingSession]:
+    """Begin a write transaction and lock several sessions, in id order (no deadlocks);
+    ``keep_reads`` as in :func:`readingroom.database.begin_write`."""
+    begin_write(keep_reads=keep_reads)
     stmt = (
         select(ReadingSession)
         .where(ReadingSession.id.in_(set(session_ids)))
@@ -362,9 +393,12 @@ def sign_up_many(
     would, and a refusal of one (closed, not eligible that day…) leaves the others
     alone. Returns, in the order given, each session's outcome or refusal.
     """
-    sessions = _lock_sessions(session_ids)
     now = now or utcnow()
-    member_ids = list(member_ids)
+    try:
+        members = _signup_members(household_id, member_ids, now)
+    except SignupError as refused:  # the household's own refusal holds for every session
+        return [refused for _session_id in session_ids]
+    sessions = _lock_sessions(session_ids, keep_reads=True)
     results: list[Outcome | SignupError] = []
     for session_id in session_ids:
         try:
@@ -372,7 +406,7 @@ def sign_up_many(
                 _sign_up_locked(
                     sessions[session_id],
                     household_id,
-                    member_ids,
+                    members,
                     now,
                     early_ok=early_ok,
                     tell=tell,

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from .. import tokens
 from ..extensions import db
@@ -42,6 +42,43 @@ def seats_taken(session_id: int) -> int:
         Registration.status == RegistrationStatus.CONFIRMED,
     )
     return int(db.session.scalar(stmt) or 0)
+
+
+@dataclass(frozen=True)
+class SeatCount:
+    """What a sign-up counts under the session's lock."""
+
+    taken: int  # seats of confirmed registrations
+    live_registration_id: int | None  # the household's registration of the session, if live
+    registered_before: bool  # the household registered before (any session, any status)
+
+
+def seat_count(session_id: int, household_id: int) -> SeatCount:
+    """:func:`seats_taken`, the household's live registration and whether it ever registered,
+    in one query (a sign-up asks under the session's lock)."""
+    of_session = Registration.session_id == session_id
+    taken = select(func.coalesce(func.sum(Registration.seats), 0)).where(
+        of_session, Registration.status == RegistrationStatus.CONFIRMED
+    )
+    live = select(Registration.id).where(
+        of_session,
+        Registration.household_id == household_id,
+        Registration.status.in_(LIVE_STATUSES),
+    )
+    before = select(Registration.id).where(Registration.household_id == household_id)
+    row = db.session.execute(
+        select(taken.scalar_subquery(), live.limit(1).scalar_subquery(), before.exists())
+    ).one()
+    return SeatCount(int(row[0] or 0), live_registration_id=row[1], registered_before=bool(row[2]))
+
+
+def session_for_signup(session_id: int) -> ReadingSession | None:
+    """The session with its strand and book room, which its sign-up reads (one query)."""
+    return db.session.get(
+        ReadingSession,
+        session_id,
+        options=[joinedload(ReadingSession.program), joinedload(ReadingSession.room)],
+    )
 
 
 def waiting_list(session_id: int) -> list[Registration]:

@@ -41,7 +41,10 @@ def _own_registration(registration_id: int) -> Registration:
 
 
 def _load_session(session_id: int) -> ReadingSession:
-    return db.get_or_404(ReadingSession, session_id)
+    reading_session = queries.session_for_signup(session_id)
+    if reading_session is None:
+        abort(404)
+    return reading_session
 
 
 def _members_form(
