@@ -13,7 +13,7 @@ from urllib.parse import quote, urlencode
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from markupsafe import Markup
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
@@ -98,14 +98,27 @@ def courses_with_sessions() -> list[Course]:
 
 
 def load_filters() -> Filters:
-    """The filter form read from the URL, and the scope its valid fields describe."""
+    """The filter form read from the URL, and the scope its valid fields describe.
+
+    With a community chosen, the book rooms offered are that community's (and the
+    one the URL names, so that a room of another community gets its own message):
+    a city has thousands, and listing them all made one community's page cost in
+    proportion to the whole city.
+    """
     communities = list(db.session.scalars(select(Community).order_by(Community.id)))
+    stmt = select(Room).where(Room.active)
+    chosen = request.args.get("community")
+    community = next((c for c in communities if c.slug == chosen), None) if chosen else None
+    if community is not None:
+        named = request.args.get("room")
+        stmt = stmt.where(
+            or_(Room.community_id == community.id, Room.slug == named)
+            if named
+            else Room.community_id == community.id
+        )
     rooms = list(
         db.session.scalars(
-            select(Room)
-            .where(Room.active)
-            .options(joinedload(Room.community))
-            .order_by(Room.community_id, Room.id)
+            stmt.options(joinedload(Room.community)).order_by(Room.community_id, Room.id)
         )
     )
     programs = list(db.session.scalars(select(Program).where(Program.active).order_by(Program.id)))
