@@ -4,6 +4,9 @@
     .venv/bin/python benchmarks/load.py --sizes 1600,16000
     .venv/bin/python benchmarks/load.py --redis-url redis://127.0.0.1:6379/7 \\
         --database-url postgresql+psycopg://postgres@127.0.0.1:5432/rr_bench --sizes 1600,16000
+    # loading apart from measuring (e.g. the loading outside a lock others wait on):
+    .venv/bin/python benchmarks/load.py --database-url ... --sizes 100000 --workdir W --seed-only
+    .venv/bin/python benchmarks/load.py --database-url ... --sizes 100000 --workdir W --measure-only
 
 For each size it loads a data set into a scratch database (SQLite in a temporary
 directory, or the PostgreSQL database named, which it empties first), starts
@@ -17,7 +20,8 @@ gunicorn (``--workers`` x ``--threads``) on 127.0.0.1 and measures, in one run:
   edit in another community (must stay a 304) and after an edit in the same one,
   the API month and the month page after an edit in that community (cold), and
   the trivial endpoint the same way for their ratio;
-* the first render of one community's feed after the start, against the
+* the first render of one community's feed after the start (once every worker has
+  logged its warm-up, see readingroom/gunicorn_conf.py), against the
   plain-icalendar floor for the same number of events (icalendar objects built and
   serialised in this process);
 * sign-ups: ``--families`` households, logged in, each signing up for each of
@@ -31,8 +35,11 @@ The data: ``--per-community`` sessions a year in each community (two book
 rooms), so that one community's scope stays the same size while the whole
 grows: 1,600 sessions are 8 communities, 100,000 are 500. Sessions are written
 with one multi-row INSERT per 5,000 (SQLAlchemy's bulk insert, the ORM's
-defaults applied); loading time is printed. A benchmark, not a test: it prints
-figures and never fails on them. Load only ever goes to 127.0.0.1.
+defaults applied), then PostgreSQL's statistics are gathered (ANALYZE); loading
+time is printed. ``--seed-only`` loads and keeps the ids the measurements need in
+``--workdir`` (with the SQLite files); ``--measure-only`` measures them later (one
+size at a time on PostgreSQL: the database holds one). A benchmark, not a test: it
+prints figures and never fails on them. Load only ever goes to 127.0.0.1.
 """
 
 from __future__ import annotations

@@ -63,7 +63,7 @@ class FilterForm(Form):
 
     def set_choices(
         self,
-        communities: list[Community],
+        communities: list[Any],  # Community or a row with its slug, name and name_en
         rooms: list[Room],
         programs: list[Program],
         courses: list[Course],
@@ -107,7 +107,7 @@ class FilterForm(Form):
         )
 
 
-def _name(row: Community | Room, english: bool) -> str:
+def _name(row: Any, english: bool) -> str:
     """:func:`~readingroom.i18n.localized` with the language already known."""
     return (row.name_en or row.name) if english else row.name
 
