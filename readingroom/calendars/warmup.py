@@ -15,7 +15,8 @@ feed (gzip), its month page, the API's month and a session page. The shared
 store (Redis) is bypassed while it runs and every in-process cache is
 emptied afterwards, so no rendered feed, page, event or answer is left
 behind: the first real request still renders everything from the database,
-in a process whose code is warm. A failure is logged, never fatal.
+in a process whose code is warm (and whose connections to the database and
+to Redis are open). A failure is logged, never fatal.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import configure_mappers
 
-from ..extensions import db
+from ..extensions import cache, db
 from ..links import public_base_url
 from ..places.models import Community, Room
 from ..schedule.models import ReadingSession
@@ -70,6 +71,8 @@ def warm_up(app: Flask) -> float:
         configure_mappers()
         with app.app_context():
             base = public_base_url()
+            if cache_type != "NullCache":  # open the shared store's connection (Redis)
+                cache.get("warm-up")
         app.config["CACHE_TYPE"] = "NullCache"  # read by calendars.cache: no shared store
         client = app.test_client()
         for path in warm_up_paths(app):
