@@ -5,7 +5,7 @@ update of any room (calendars/queries.py); without an index that is a scan of
 every room of the city (10,000 rooms: about 1-10 ms a request on PostgreSQL).
 
 Revision ID: 3f6d2a9c4b1e
-Revises: 461391c28bce
+Revises: a1bf2f81ba62
 Create Date: 2026-12-02 05:00:00
 
 """
@@ -14,7 +14,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "3f6d2a9c4b1e"
-down_revision = "461391c28bce"
+down_revision = "a1bf2f81ba62"
 branch_labels = None
 depends_on = None
 
