@@ -4,6 +4,9 @@
     .venv/bin/python benchmarks/load.py --sizes 1600,16000
     .venv/bin/python benchmarks/load.py --redis-url redis://127.0.0.1:6379/7 \\
         --database-url postgresql+psycopg://postgres@127.0.0.1:5432/rr_bench --sizes 1600,16000
+    # loading apart from measuring (e.g. the loading outside a lock others wait on):
+    .venv/bin/python benchmarks/load.py --database-url ... --sizes 100000 --workdir W --seed-only
+    .venv/bin/python benchmarks/load.py --database-url ... --sizes 100000 --workdir W --measure-only
 
 For each size it loads a data set into a scratch database (SQLite in a temporary
 directory, or the PostgreSQL database named, which it empties first), starts
@@ -17,7 +20,8 @@ gunicorn (``--workers`` x ``--threads``) on 127.0.0.1 and measures, in one run:
   edit in another community (must stay a 304) and after an edit in the same one,
   the API month and the month page after an edit in that community (cold), and
   the trivial endpoint the same way for their ratio;
-* the first render of one community's feed after the start, against the
+* the first render of one community's feed after the start (once every worker has
+  logged its warm-up, see readingroom/gunicorn_conf.py), against the
   plain-icalendar floor for the same number of events (icalendar objects built and
   serialised in this process);
 * sign-ups: ``--families`` households, logged in, each signing up for each of
@@ -31,8 +35,11 @@ The data: ``--per-community`` sessions a year in each community (two book
 rooms), so that one community's scope stays the same size while the whole
 grows: 1,600 sessions are 8 communities, 100,000 are 500. Sessions are written
 with one multi-row INSERT per 5,000 (SQLAlchemy's bulk insert, the ORM's
-defaults applied); loading time is printed. A benchmark, not a test: it prints
-figures and never fails on them. Load only ever goes to 127.0.0.1.
+defaults applied), then PostgreSQL's statistics are gathered (ANALYZE); loading
+time is printed. ``--seed-only`` loads and keeps the ids the measurements need in
+``--workdir`` (with the SQLite files); ``--measure-only`` measures them later (one
+size at a time on PostgreSQL: the database holds one). A benchmark, not a test: it
+prints figures and never fails on them. Load only ever goes to 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -73,6 +80,7 @@ PROGRAMS = [
 SLOTS = [time(9, 30), time(14, 30), time(19, 0)]
 SIGNUP_SESSIONS = 10
 PASSWORD = "benchmark-password"
+WARMED = re.compile(r"worker \d+ warmed up in (\d+) ms")
 CSRF = re.compile(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"')
 
 
@@ -146,6 +154,9 @@ def seed(uri: str, total: int, per_community: int, families: int) -> dict:
         if rows:
             db.session.execute(insert(ReadingSession), rows)
         db.session.commit()
+        if db.engine.dialect.name == "postgresql":  # the planner's statistics, as a loader does
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(text("ANALYZE"))
         loaded = clock.perf_counter() - started
         # sign-ups: open sessions two days ahead, and the families
         everyone = programs[3]
@@ -183,6 +194,7 @@ def seed(uri: str, total: int, per_community: int, families: int) -> dict:
         )
         info = {
             "loaded_s": loaded,
+            "extra_s": clock.perf_counter() - started - loaded,
             "communities": count,
             "session_in_a": a_session,
             "session_elsewhere": other,
@@ -410,7 +422,8 @@ def measure(uri: str, info: dict, args, workdir: Path) -> dict:
         env["BENCH_REDIS_URL"] = args.redis_url
         env["BENCH_CACHE_PREFIX"] = f"rr-bench-{os.getpid()}-{clock.time_ns()}:"
     gunicorn = Path(sys.executable).with_name("gunicorn")
-    log = (workdir / f"gunicorn-{port}.log").open("w")
+    log_path = workdir / f"gunicorn-{port}.log"
+    log = log_path.open("w")
     command = [str(gunicorn), "-w", str(args.workers), "--threads", str(args.threads)]
     command += ["-b", f"127.0.0.1:{port}", "--timeout", "120", "benchmarks.wsgi:app"]
     server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -425,6 +438,17 @@ def measure(uri: str, info: dict, args, workdir: Path) -> dict:
             except OSError:
                 clock.sleep(0.1)
         assert single is not None
+        # every worker warms its code up before it serves (readingroom/gunicorn_conf.py):
+        # wait for all of them, so that no worker's warm-up shares the cores with the
+        # first render measured below
+        warmed: list[float] = []
+        for _ in range(600):
+            log.flush()
+            warmed = [float(m) for m in WARMED.findall(log_path.read_text())]
+            if len(warmed) >= args.workers:
+                break
+            clock.sleep(0.1)
+        out["warm_up_ms"] = warmed
         base = f"http://127.0.0.1:{port}"
         gz = {"Accept-Encoding": "gzip"}
         feed_a = "/feeds/community/c0.ics"
@@ -536,6 +560,11 @@ def report(size: int, info: dict, out: dict) -> None:
         print(f"  {label:60} {r['ms']:8.2f} ms {r['ms'] / trivial:7.1f}×  status {r['status']}")
     fr = out["first_render"]
     print(
+        "workers warmed up in "
+        + (", ".join(f"{ms:.0f}" for ms in out["warm_up_ms"]) or "(no warm-up logged)")
+        + " ms before serving"
+    )
+    print(
         f"first render of a community feed: {fr['ms']:.1f} ms after the start, "
         f"{fr['warm_process_ms']:.1f} ms in a warm process, for {fr['events']} events "
         f"(plain icalendar floor {fr['floor_ms']:.1f} ms)"
@@ -563,21 +592,52 @@ def main() -> None:
     parser.add_argument("--edits", type=int, default=15)
     parser.add_argument("--no-listen", dest="listen", action="store_false")
     parser.add_argument("--json", help="also write the figures to this file")
+    parser.add_argument(
+        "--workdir", help="keep the SQLite files, the seeded data's ids and the logs here"
+    )
+    parser.add_argument(
+        "--seed-only", action="store_true", help="load the data into --workdir, measure nothing"
+    )
+    parser.add_argument(
+        "--measure-only",
+        action="store_true",
+        help="measure what --seed-only loaded (same --workdir and database)",
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed: apt-get install -y wrk")
-    workdir = Path(tempfile.mkdtemp(prefix="rr-load-"))
+    sizes = [int(s) for s in args.sizes.split(",")]
+    if (args.seed_only or args.measure_only) and not args.workdir:
+        sys.exit("--seed-only and --measure-only need --workdir (where the seeded data is kept)")
+    if args.database_url and args.measure_only and len(sizes) > 1:
+        sys.exit("one PostgreSQL database holds one size: seed and measure one size at a time")
+    workdir = Path(args.workdir or tempfile.mkdtemp(prefix="rr-load-"))
+    workdir.mkdir(parents=True, exist_ok=True)
     figures = {}
     try:
-        for size in (int(s) for s in args.sizes.split(",")):
+        for size in sizes:
             uri = args.database_url or f"sqlite:///{workdir / f'load-{size}.sqlite3'}"
-            info = seed(uri, size, args.per_community, args.families)
+            saved = workdir / f"seeded-{size}.json"
+            if args.measure_only:
+                info = json.loads(saved.read_text())
+            else:
+                info = seed(uri, size, args.per_community, args.families)
+                saved.write_text(json.dumps(info, default=str))
+                print(
+                    f"{size:,} sessions ({info['communities']} communities) loaded in "
+                    f"{info['loaded_s']:.1f} s (the families and sign-up sessions in "
+                    f"{info['extra_s']:.1f} s more)",
+                    flush=True,
+                )
+            if args.seed_only:
+                continue
             out = measure(uri, info, args, workdir)
             report(size, info, out)
             info.pop("families")
             figures[size] = {"info": info, "out": out}
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        if not args.workdir:
+            shutil.rmtree(workdir, ignore_errors=True)
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=1, default=str))
 

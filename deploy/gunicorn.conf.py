@@ -20,3 +20,8 @@ max_requests_jitter = 200
 accesslog = "-"  # to the journal
 errorlog = "-"
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'
+
+# Each worker warms the calendar's code up before it serves (readingroom/calendars/warmup.py),
+# also every worker that max_requests recycles: the first feed it renders is not charged
+# for configuring the mappers and compiling statements and templates.
+from readingroom.gunicorn_conf import post_worker_init  # noqa: E402, F401

@@ -4,6 +4,10 @@
 * The access log goes to stderr with the tokens of secret links cut out
   (``/cancel/…``, ``/family/reset/…``, ``/feeds/household/…``), in the request
   line, the path and the referrer.
+* Each worker warms its code up before it serves (``WARM_UP``, on by default;
+  :mod:`readingroom.calendars.warmup`): the first feed after a start is not
+  charged for configuring the mappers and compiling statements and templates.
+  Nothing rendered during the warm-up is kept.
 * Several workers without shared storage for the rate limits (``REDIS_URL``)
   is a warning at start-up: each worker would count on its own, letting
   through as many more tries as there are workers.
@@ -38,7 +42,13 @@ logger_class = RedactingLogger
 def post_worker_init(worker: Any) -> None:
     app = worker.wsgi
     config = getattr(app, "config", None)
-    if config is None or worker.age != 1 or worker.cfg.workers < 2:
+    if config is None:
+        return
+    if config.get("WARM_UP", True):
+        from readingroom.calendars.warmup import warm_up
+
+        worker.log.info("worker %s warmed up in %.0f ms", worker.pid, warm_up(app))
+    if worker.age != 1 or worker.cfg.workers < 2:
         return
     if str(config.get("RATELIMIT_STORAGE_URI", "")).startswith("memory"):
         worker.log.warning(

@@ -6,12 +6,13 @@ from datetime import date
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup, escape
 from wtforms import BooleanField, SelectField, StringField, ValidationError
 from wtforms.validators import NumberRange, Optional
-from wtforms.widgets import MonthInput
+from wtforms.widgets import MonthInput, Select
 
 from ..formutil import CHOOSE_FROM_LIST, Form, SlugSelectField, WholeNumberField
-from ..i18n import localized
+from ..i18n import current_language, localized
 from ..places.models import Community, Room
 from ..schedule.courses import Course, course_labels
 from ..schedule.models import Program
@@ -23,12 +24,26 @@ from .queries import Scope
 UNKNOWN_SLUG = _l("This choice does not exist (any more); showing all.")
 
 
+class LongSelect(Select):
+    """WTForms' select, each plain option written directly: a city lists hundreds of
+    communities and book rooms, and WTForms' general attribute writer made them most
+    of a calendar page's rendering. The markup is the same (attributes in name order)."""
+
+    @classmethod
+    def render_option(cls, choice: Any, **kwargs: Any) -> Markup:
+        if kwargs or choice.render_kw or not isinstance(choice.value, str):
+            return super().render_option(choice, **kwargs)
+        selected = "selected " if choice.selected else ""
+        label = escape(choice.label or choice.value)
+        return Markup(f'<option {selected}value="{escape(choice.value)}">{label}</option>')
+
+
 class FilterForm(Form):
     class Meta:
         csrf = False
 
-    community = SlugSelectField(_l("Community"), unknown_message=UNKNOWN_SLUG)
-    room = SlugSelectField(_l("Book room"), unknown_message=UNKNOWN_SLUG)
+    community = SlugSelectField(_l("Community"), unknown_message=UNKNOWN_SLUG, widget=LongSelect())
+    room = SlugSelectField(_l("Book room"), unknown_message=UNKNOWN_SLUG, widget=LongSelect())
     program = SlugSelectField(_l("Strand"), unknown_message=UNKNOWN_SLUG)
     # A course has no slug: its number stands in the address (course=7).
     course = SlugSelectField(
@@ -48,16 +63,17 @@ class FilterForm(Form):
 
     def set_choices(
         self,
-        communities: list[Community],
+        communities: list[Any],  # Community or a row with its slug, name and name_en
         rooms: list[Room],
         programs: list[Program],
         courses: list[Course],
     ) -> None:
+        english = current_language() == "en"  # once, not once per row of a city's lists
         self.community.choices = [("", _l("All communities"))] + [
-            (c.slug, localized(c)) for c in communities
+            (c.slug, _name(c, english)) for c in communities
         ]
         self.room.choices = [("", _l("All book rooms"))] + [
-            (r.slug, f"{localized(r)} · {localized(r.community)}") for r in rooms
+            (r.slug, f"{_name(r, english)} · {_name(r.community, english)}") for r in rooms
         ]
         self.program.choices = [("", _l("All strands"))] + [
             (p.slug, localized(p)) for p in programs
@@ -89,6 +105,11 @@ class FilterForm(Form):
             age=age,
             seats_left=bool(self.seats.data),
         )
+
+
+def _name(row: Any, english: bool) -> str:
+    """:func:`~readingroom.i18n.localized` with the language already known."""
+    return (row.name_en or row.name) if english else row.name
 
 
 def _pick(items: list[Any], field: SlugSelectField, key: str = "slug") -> Any:

@@ -8,12 +8,13 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
+from typing import Any
 from urllib.parse import quote, urlencode
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from markupsafe import Markup
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
@@ -80,7 +81,7 @@ def describe(scope: Scope) -> str:
 class Filters:
     form: FilterForm
     scope: Scope
-    communities: list[Community]
+    communities: list[Any]  # rows: id, slug, name, name_en
     rooms: list[Room]
     programs: list[Program]
     courses: list[Course]
@@ -98,14 +99,36 @@ def courses_with_sessions() -> list[Course]:
 
 
 def load_filters() -> Filters:
-    """The filter form read from the URL, and the scope its valid fields describe."""
-    communities = list(db.session.scalars(select(Community).order_by(Community.id)))
+    """The filter form read from the URL, and the scope its valid fields describe.
+
+    With a community chosen, the book rooms offered are that community's (and the
+    one the URL names, so that a room of another community gets its own message):
+    a city has thousands, and listing them all made one community's page cost in
+    proportion to the whole city.
+    """
+    # The city's communities as plain rows (slug and names: what the list and the
+    # subscribe page show); only the chosen one is loaded as a Community.
+    communities = list(
+        db.session.execute(
+            select(Community.id, Community.slug, Community.name, Community.name_en).order_by(
+                Community.id
+            )
+        )
+    )
+    stmt = select(Room).where(Room.active)
+    chosen = request.args.get("community")
+    row = next((c for c in communities if c.slug == chosen), None) if chosen else None
+    community = db.session.get(Community, row.id) if row is not None else None
+    if community is not None:
+        named = request.args.get("room")
+        stmt = stmt.where(
+            or_(Room.community_id == community.id, Room.slug == named)
+            if named
+            else Room.community_id == community.id
+        )
     rooms = list(
         db.session.scalars(
-            select(Room)
-            .where(Room.active)
-            .options(joinedload(Room.community))
-            .order_by(Room.community_id, Room.id)
+            stmt.options(joinedload(Room.community)).order_by(Room.community_id, Room.id)
         )
     )
     programs = list(db.session.scalars(select(Program).where(Program.active).order_by(Program.id)))
@@ -114,7 +137,7 @@ def load_filters() -> Filters:
     form.set_choices(communities, rooms, programs, courses)
     if request.args:
         form.validate()
-    scope = form.scope(communities, rooms, programs, courses)
+    scope = form.scope([community] if community else [], rooms, programs, courses)
     return Filters(form, scope, communities, rooms, programs, courses)
 
 

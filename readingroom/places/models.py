@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import time
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -29,7 +29,13 @@ class Room(TimestampMixin, db.Model):
     """A book room (书房), usually inside a community's culture academy."""
 
     __tablename__ = "room"
-    __table_args__ = (CheckConstraint("seats > 0", name="seats_positive"),)
+    __table_args__ = (
+        CheckConstraint("seats > 0", name="seats_positive"),
+        # the feeds' and pages' validators read the latest update of any room on
+        # every request (calendars/queries.py): one index lookup, not a scan of a
+        # city's thousands of rooms
+        Index("ix_room_updated_at", "updated_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), index=True)
