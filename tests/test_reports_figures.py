@@ -253,9 +253,7 @@ def test_a_change_elsewhere_leaves_the_cached_figures_in_use(data, make):
     make community A's figures (or last month's) be computed again; one in A does."""
     only_a = scope_of([data["a"].id])
     # The data set was made a moment ago: as if an hour ago (see LOOK_BACK_SECONDS).
-    db.session.execute(
-        update(Registration).values(updated_at=utcnow() - timedelta(hours=1))
-    )
+    db.session.execute(update(Registration).values(updated_at=utcnow() - timedelta(hours=1)))
     db.session.commit()
     first = cached_figures(only_a)
     assert cached_figures(only_a).total is first.total  # the same result, reused
