@@ -61,8 +61,10 @@ def gunicorn(
     import requests
 
     port = free_port()
-    # Links (and the trusted Host) follow the address this server answers on.
-    config = {**config, "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}"}
+    # Links (and the trusted Host) follow the address this server answers on. The workers'
+    # warm-up (gunicorn.conf.py) only costs start-up time here; tests/test_calendars_warmup.py
+    # tests it, and a test may ask for it.
+    config = {"WARM_UP": False, **config, "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}"}
     args = [str(GUNICORN), "--workers", str(workers), "--threads", str(threads)]
     args += ["--bind", f"127.0.0.1:{port}", "--timeout", "60"]
     if hook is not None:
