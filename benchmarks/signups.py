@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time as clock
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -68,29 +69,30 @@ def _jiffies(pid: int) -> int:
     return int(fields[11]) + int(fields[12])  # utime + stime
 
 
-def cpu_split(server: subprocess.Popen, database: str) -> dict[int, int]:
-    """CPU ticks so far: of the whole machine ("all") and of the run's own processes (this
-    one, gunicorn and its workers, the PostgreSQL backends of ``database``)."""
-    ours = {os.getpid(), server.pid}
-    ours.update(
-        int(c) for c in Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
-    )
-    for proc in Path("/proc").iterdir():
-        if proc.name.isdigit():
-            try:
-                if (
-                    database
-                    and f" {database} ".encode()
-                    in (proc / "cmdline").read_bytes().replace(b"\0", b" ") + b" "
-                ):
-                    ours.add(int(proc.name))
-            except OSError:
-                pass
+def cpu_split(server: subprocess.Popen, database: str) -> dict[str, int]:
+    """CPU ticks so far: of the whole machine ("all"), of this process (the load generator:
+    "client"), of each gunicorn worker, and of the PostgreSQL backends of ``database``."""
+    database_backends = 0
+    if database:
+        for proc in Path("/proc").iterdir():
+            if proc.name.isdigit():
+                try:
+                    cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ") + b" "
+                except OSError:
+                    continue
+                if f" {database} ".encode() in cmdline:
+                    database_backends += _jiffies(int(proc.name))
     busy = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
     total = sum(int(x) for i, x in enumerate(busy) if i not in (3, 4))  # all but idle, iowait
     workers = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
     split = {f"worker {n + 1}": _jiffies(int(pid)) for n, pid in enumerate(sorted(workers))}
-    return {"all": total, "ours": sum(_jiffies(pid) for pid in ours), **split}
+    return {
+        "all": total,
+        "client": _jiffies(os.getpid()),
+        "database": database_backends,
+        "master": _jiffies(server.pid),
+        **split,
+    }
 
 
 def show_sql(uri: str, info: dict) -> None:
@@ -150,28 +152,34 @@ def main() -> None:
                 trivial = load.wrk(
                     f"http://127.0.0.1:{port}/_bench/ok", args.seconds, args.connections, []
                 )
-                before, started = cpu_split(server, database), clock.monotonic()
-                s = load.signups(port, info)
-                after, elapsed = cpu_split(server, database), clock.monotonic() - started
+                s = load.signups(port, info, probe=partial(cpu_split, server, database))
             finally:
                 server.terminate()
                 server.wait(timeout=30)
             s["overbooked_sessions"] = load.overbooked(uri, info["signup_sessions"])
+            if s["other"]:  # what the server said of them
+                log = (workdir / f"gunicorn-{port}.log").read_text().splitlines()
+                print(*[line for line in log if " 302 " not in line and "INFO" not in line][-20:])
             rates.append(s["per_s"])
-            ticks = {k: after[k] - before[k] for k in after}
-            foreign = max(ticks["all"] - ticks["ours"], 0) / max(ticks["all"], 1)
-            busy = ticks["all"] / os.sysconf("SC_CLK_TCK") / elapsed / (os.cpu_count() or 1)
+            before, after = s.pop("probe")
+            tick = os.sysconf("SC_CLK_TCK")
+            seconds = {k: (after[k] - before.get(k, 0)) / tick for k in after}
+            busy = seconds["all"] / s["seconds"] / (os.cpu_count() or 1)
+            workers = [v for k, v in seconds.items() if k.startswith("worker")]
+            ours = seconds["client"] + seconds["database"] + seconds["master"] + sum(workers)
+            per = 1000 / s["count"]
             print(
                 f"round {n + 1}: one sign-up = {info['signup_statements']} statements; "
                 f"trivial {trivial['rps']:.0f} req/s; "
                 f"sign-ups: {s['count']} in all, {s['per_s']:.0f}/s, p50 {s['p50_ms']:.0f} ms, "
                 f"p99 {s['p99_ms']:.0f} ms, 5xx {s['5xx']}, other codes {s['other']}, "
                 f"overbooked sessions {s['overbooked_sessions']}; "
-                f"during the logins and the burst the CPUs were {busy:.0%} busy, "
-                f"{foreign:.0%} of it other processes; CPU seconds of the workers: "
-                + ", ".join(
-                    f"{ticks[k] / os.sysconf('SC_CLK_TCK'):.1f}" for k in ticks if k[0] == "w"
-                ),
+                f"during the burst ({s['seconds']:.1f} s) the CPUs were {busy:.0%} busy; "
+                f"CPU ms per sign-up: workers {sum(workers) * per:.1f} "
+                f"({', '.join(f'{w:.1f}' for w in workers)} s each), "
+                f"database {seconds['database'] * per:.1f}, load generator "
+                f"{seconds['client'] * per:.1f}, other processes "
+                f"{max(seconds['all'] - ours, 0) * per:.1f}",
                 flush=True,
             )
     finally:

@@ -67,6 +67,10 @@ def gunicorn(
     config = {"WARM_UP": False, **config, "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}"}
     args = [str(GUNICORN), "--workers", str(workers), "--threads", str(threads)]
     args += ["--bind", f"127.0.0.1:{port}", "--timeout", "60"]
+    # Clients prepare (log in, open the form) and then act all at once: with gunicorn's
+    # 2-second default, an idle connection may be closed just as it is reused (a
+    # ConnectionError in one of 64 sign-ups, seen once in a full run).
+    args += ["--keep-alive", "75"]
     if hook is not None:
         (tmp_path / "gunicorn_hook.py").write_text(hook)
         args += ["--config", "python:gunicorn_hook"]

@@ -306,11 +306,11 @@ def test_sign_up_confirms_and_shows_the_confirmation(client, family, community, 
     assert "/cancel/" in html  # the link that works without login
 
 
-def test_sign_up_takes_ten_statements(client, family, community, parent_child):
-    """The account, the session with its strand and room, the members, the no-shows; under
-    the lock: the lock, one count, the registration, its attendees, the notice, its outbox
-    row. Nothing loaded twice, no lazy loads (issue 13: it took 14). Each attendee is a row
-    of its own: SQLite inserts them one by one, PostgreSQL in one statement."""
+def test_sign_up_takes_nine_statements(client, family, community, parent_child):
+    """The account, the members, the no-shows; under the lock: the session with its strand
+    and room (locked), one count, the registration, its attendees (one executemany, however
+    many), the notice, its outbox row. Nothing loaded twice, no lazy loads (issue 13: it
+    took 14, then 10 with one insert per attendee)."""
     household = family.household(community)
     chosen = member_ids(household)
     household_login(client, household)
@@ -327,8 +327,8 @@ def test_sign_up_takes_ten_statements(client, family, community, parent_child):
     finally:
         event.remove(db.engine, "before_cursor_execute", record)
     assert response.status_code == 302
-    attendees = 1 if db.engine.dialect.name == "postgresql" else len(chosen)
-    assert len(seen) == 9 + attendees, seen
+    assert len(chosen) == 2
+    assert len(seen) == 9, seen
 
 
 def test_full_session_puts_the_family_on_the_waiting_list_with_its_place(

@@ -67,6 +67,12 @@ def member_label(member, s: ReadingSession) -> str:
     return _("%(name)s (%(age)d on the day)", name=member.given_name, age=age)
 
 
+def member_ids(household: Household) -> list[SelectChoice]:
+    """The sign-up form's choices without their labels (the ages on the session's day): what
+    a POST validates against before the session is loaded."""
+    return [SelectChoice(m.id, "") for m in household.members]
+
+
 def signup_choices(household: Household, s: ReadingSession) -> list[SelectChoice]:
     members = sorted(household.members, key=lambda m: (not m.is_child, m.id))
     return [SelectChoice(m.id, member_label(m, s)) for m in members]

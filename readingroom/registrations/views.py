@@ -23,7 +23,7 @@ from . import operations as ops
 from . import queries
 from .forms import SignupForm
 from .models import CancelledBy, Registration
-from .panel import my_registrations, panel_for, signup_choices
+from .panel import member_ids, my_registrations, panel_for, signup_choices
 from .queries import cancel_url, registration_by_cancel_token
 
 bp = Blueprint("registrations", __name__)
@@ -61,30 +61,36 @@ def _members_form(
 @bp.route("/sessions/<int:session_id>/signup", methods=["GET", "POST"])
 @household_required
 def signup(session_id: int):
-    s = _load_session(session_id)
     household = current_household()
-    # A POST is decided under the session's lock (ops.sign_up reads the registration
-    # there); only a page to show needs it here.
-    posted = request.method == "POST"
-    existing = None if posted else queries.live_registration(s.id, household.id)
-    form = _members_form(household, s, existing)
-    if form.validate_on_submit():
-        chosen = list(form.members.data)
-        try:
-            outcome = ops.sign_up(s.id, household.id, chosen)
-        except ops.SignupError as exc:
-            db.session.rollback()
-            form.members.errors = [*form.members.errors, *exc.messages]
-        else:
-            registration_id = outcome.registration.id
-            db.session.commit()
-            # A new registration: the page it leads to says "confirmed" or "waiting list" in
-            # its status box; a second message would say it twice.
-            if not outcome.created:
-                flash(_("Your registration is changed."), "success")
-            return redirect(url_for("registrations.registration", registration_id=registration_id))
-    if posted:
+    if request.method == "POST":
+        # Decided under the session's lock, from the row ops.sign_up locks: the session is
+        # loaded here only for a page to show (a refusal).
+        form = SignupForm()
+        form.members.choices = member_ids(household)
+        if form.validate_on_submit():
+            try:
+                outcome = ops.sign_up(session_id, household.id, list(form.members.data))
+            except LookupError:
+                abort(404)
+            except ops.SignupError as exc:
+                db.session.rollback()
+                form.members.errors = [*form.members.errors, *exc.messages]
+            else:
+                db.session.commit()
+                # A new registration: the page it leads to says "confirmed" or "waiting list"
+                # in its status box; a second message would say it twice.
+                if not outcome.created:
+                    flash(_("Your registration is changed."), "success")
+                return redirect(
+                    url_for("registrations.registration", registration_id=outcome.registration_id)
+                )
+        s = _load_session(session_id)
+        form.members.choices = signup_choices(household, s)
         existing = queries.live_registration(s.id, household.id)
+    else:
+        s = _load_session(session_id)
+        existing = queries.live_registration(s.id, household.id)
+        form = _members_form(household, s, existing)
     panel = panel_for(s)
     return render_template(
         "registrations/signup.html", s=s, form=form, existing=existing, panel=panel
