@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from flask import g, has_request_context, request
+from flask import current_app, g, has_request_context, request
 from sqlalchemy import DateTime, Engine, event, select
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
@@ -28,6 +28,7 @@ POSTGRES_LOCK_TIMEOUT_MS = 10_000
 _IMMEDIATE = "readingroom_sqlite_immediate"
 
 M = TypeVar("M")
+V = TypeVar("V")
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -81,11 +82,27 @@ def _may_write() -> bool:
     burst of sign-ups would fail. Transactions of POST (and other unsafe)
     requests wait for the lock instead, as sign-ups do through
     :func:`begin_write`; GET requests read without it (and the command line
-    asks for it through :func:`begin_write` where it writes).
+    asks for it through :func:`begin_write` where it writes). A view marked
+    :func:`reads_first` reads without it too, until its rule's :func:`begin_write`.
     """
     if not has_request_context() or g.get(_READ_ONLY):
         return False
-    return request.method not in ("GET", "HEAD", "OPTIONS")
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return False
+    view = current_app.view_functions.get(request.endpoint or "")
+    return not getattr(view, _READS_FIRST, False)
+
+
+_READS_FIRST = "readingroom_reads_first"
+
+
+def reads_first(view: V) -> V:
+    """Mark a view whose POST only reads until one rule takes the write lock through
+    :func:`begin_write` with ``keep_reads`` (a sign-up): on SQLite its transaction begins
+    without the lock, so other requests' reads and checks run while it reads, and the lock
+    is held from the rule's ``begin_write`` to the commit. Put it right under the route."""
+    setattr(view, _READS_FIRST, True)
+    return view
 
 
 _READ_ONLY = "readingroom_read_only"
@@ -128,25 +145,39 @@ def begin_write(*, keep_reads: bool = False) -> None:
     or already flushed) would be lost, so they are refused: rules call this
     before they change anything.
 
-    ``keep_reads``: keep the transaction, and what it loaded, when it can serve as it is:
-    on SQLite when it began with the write lock (every POST does), on PostgreSQL always
+    ``keep_reads``: keep the transaction, and what it loaded: on PostgreSQL as it is
     (READ COMMITTED, its default and ours: every later statement sees what others
-    committed before it, and the rule's lock is its own ``SELECT … FOR UPDATE``). For a
-    rule that checks what needs no lock first and then counts only with fresh queries.
+    committed before it, and the rule's lock is its own ``SELECT … FOR UPDATE``); on
+    SQLite as it is when it began with the write lock (a POST does), else taking the lock
+    from here on (:func:`reads_first`). For a rule that checks what needs no lock first
+    and then counts only with fresh queries.
     """
     session = db.session()
     if session.new or session.dirty or session.deleted or session.info.get(_FLUSHED):
         raise RuntimeError("begin_write() must run before any change in the transaction")
     if session.in_transaction():
-        if keep_reads and _holds_write_lock(session):
+        if keep_reads:
+            _keep_transaction_with_write_lock(session)
             return
         session.rollback()
     session.connection(execution_options={_IMMEDIATE: True})
 
 
-def _holds_write_lock(session: Session) -> bool:
+def _keep_transaction_with_write_lock(session: Session) -> None:
+    """The transaction goes on, holding the write lock from now on, with what it loaded.
+
+    PostgreSQL: nothing to do (see :func:`begin_write`). SQLite, a transaction that began
+    without the lock and has only read (a :func:`reads_first` view, the command line):
+    end its read snapshot and begin ``IMMEDIATE`` on the same connection, behind the ORM's
+    back, so nothing is expired (what it read may be older than what it now locks, as
+    under READ COMMITTED; the rule counts afresh). SQLAlchemy's commit or rollback ends
+    the new transaction (pysqlite commits whatever transaction is open)."""
     connection = session.connection()
-    return connection.dialect.name != "sqlite" or connection.info.get(_IMMEDIATE, False)
+    if connection.dialect.name != "sqlite" or connection.info.get(_IMMEDIATE, False):
+        return
+    connection.exec_driver_sql("COMMIT")
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    connection.info[_IMMEDIATE] = True
 
 
 _FLUSHED = "readingroom_flushed_in_transaction"

@@ -26,7 +26,7 @@ from typing import Any, Protocol
 
 from flask import Flask, Response, current_app, g, has_request_context
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 
 from ..database import begin_write
 from ..extensions import db
@@ -53,23 +53,29 @@ def notify(
     reading_session: ReadingSession | None = None,
     registration_id: int | None = None,
     detail: str = "",
-) -> Notice:
-    """Record a notice for a household and queue it for sending (never commits).
+) -> int:
+    """Record a notice for a household and queue it for sending (never commits); returns the
+    notice's id.
 
-    The rows are only added to the database session; the caller's next flush (a query's
-    autoflush) or its commit writes them with the rest: no flush of their own."""
-    notice = Notice(
-        household_id=household_id,
-        kind=kind,
-        session_id=reading_session.id if reading_session is not None else None,
-        registration_id=registration_id,
-        detail=detail[:300],
+    Two INSERTs without the ORM's unit of work (a sign-up's commit spent most of its time
+    flushing these two rows): the notice, then its outbox row. They run at once, in the
+    caller's transaction, so a rollback takes them back with the rest."""
+    notice_id = db.session.execute(
+        insert(Notice.__table__).returning(Notice.__table__.c.id),
+        {
+            "household_id": household_id,
+            "kind": kind,
+            "session_id": reading_session.id if reading_session is not None else None,
+            "registration_id": registration_id,
+            "detail": detail[:300],
+        },
+    ).scalar_one()
+    db.session.execute(
+        insert(OutboxMessage.__table__), {"notice_id": notice_id, "next_attempt_at": utcnow()}
     )
-    db.session.add(notice)
-    db.session.add(OutboxMessage(notice=notice, next_attempt_at=utcnow()))
     if has_request_context():
         g.notices_queued = True
-    return notice
+    return notice_id
 
 
 def mark_all_read(household_id: int, *, now: datetime | None = None) -> None:

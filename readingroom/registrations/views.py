@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..auth.permissions import current_household, household_required
+from ..database import reads_first
 from ..extensions import db
 from ..families import operations as accounts
 from ..families.models import Household
@@ -59,6 +60,7 @@ def _members_form(
 
 
 @bp.route("/sessions/<int:session_id>/signup", methods=["GET", "POST"])
+@reads_first  # SQLite: the write lock from the session's lock to the commit only
 @household_required
 def signup(session_id: int):
     household = current_household()
