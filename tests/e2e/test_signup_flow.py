@@ -90,3 +90,30 @@ def test_guardian_signs_up_cancels_and_the_waiting_family_moves_up(
     other.goto(f"/sessions/{s.id}")
     assert other.locator(".signup-panel").get_by_text("报名成功").is_visible()
     context.close()
+
+
+def test_a_refused_sign_up_says_why_next_to_the_choice_and_keeps_it(page, make, family):
+    """The POST decides on the locked session row; a refusal shows the page again with the
+    reason under the field, the family's choice kept and the ages on the day in the labels."""
+    community = make.community(slug="yaozhuang", name="姚庄社区")
+    program = make.program(slug="parent-child", name="亲子阅读", min_age=3, max_age=12)
+    s = make.session(make.room(community, name="牡丹书房"), program=program, title="好饿的毛毛虫")
+    household = family.household(community, children=(("大宝", 14),), adults=("妈妈",))
+    db.session.commit()
+    page.set_viewport_size(PHONE)
+    page.goto("/family/login")
+    page.fill("#mobile", household.mobile)
+    page.fill("#password", PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.goto(f"/sessions/{s.id}/signup")
+    page.get_by_label("大宝").check()
+    page.get_by_label("妈妈").check()
+    page.get_by_role("button", name="报名").click()
+    error = page.locator("#members-error")
+    assert "大宝 14岁" in error.inner_text() and "亲子阅读" in error.inner_text()
+    assert page.get_by_label("大宝").is_checked() and page.get_by_label("妈妈").is_checked()
+    assert "活动当天 14 岁" in page.locator("form.stack").inner_text()  # the labels' ages are back
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    screenshot(page, "signup-08-refused")
+    db.session.expire_all()
+    assert queries.live_registration(s.id, household.id) is None
