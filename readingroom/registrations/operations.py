@@ -24,7 +24,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import insert, select
@@ -182,14 +183,13 @@ def _set_attendees(
     for member in members:
         if member.id in keep:
             continue
-        registration.attendees.append(
-            Attendee(
-                member=member,
-                kind=member.kind,
-                age=person_of(member).age_on(day),
-            )
-        )
+        registration.attendees.append(Attendee(**_attendee_values(member, day)))
     registration.seats = len(members)
+
+
+def _attendee_values(member: Member, day: date) -> dict[str, Any]:
+    """An attendee row's own columns: who, adult or child, and the age on the day."""
+    return {"member_id": member.id, "kind": member.kind, "age": person_of(member).age_on(day)}
 
 
 def _check_session(
@@ -305,15 +305,7 @@ def _insert_registration(
     day = session_day(reading_session.starts_at)
     db.session.execute(
         insert(Attendee.__table__),
-        [
-            {
-                "registration_id": registration_id,
-                "member_id": member.id,
-                "kind": member.kind,
-                "age": person_of(member).age_on(day),
-            }
-            for member in members
-        ],
+        [{"registration_id": registration_id, **_attendee_values(m, day)} for m in members],
     )
     return registration_id
 

@@ -64,6 +64,7 @@ def _members_form(
 @household_required
 def signup(session_id: int):
     household = current_household()
+    form = None
     if request.method == "POST":
         # Decided under the session's lock, from the row ops.sign_up locks: the session is
         # loaded here only for a page to show (a refusal).
@@ -86,13 +87,12 @@ def signup(session_id: int):
                 return redirect(
                     url_for("registrations.registration", registration_id=outcome.registration_id)
                 )
-        s = _load_session(session_id)
-        form.members.choices = signup_choices(household, s)
-        existing = queries.live_registration(s.id, household.id)
-    else:
-        s = _load_session(session_id)
-        existing = queries.live_registration(s.id, household.id)
+    s = _load_session(session_id)
+    existing = queries.live_registration(s.id, household.id)
+    if form is None:
         form = _members_form(household, s, existing)
+    else:  # what was sent, with its errors, and the labels with the ages on the day
+        form.members.choices = signup_choices(household, s)
     panel = panel_for(s)
     return render_template(
         "registrations/signup.html", s=s, form=form, existing=existing, panel=panel
