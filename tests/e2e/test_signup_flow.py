@@ -115,5 +115,8 @@ def test_a_refused_sign_up_says_why_next_to_the_choice_and_keeps_it(page, make, 
     assert "活动当天 14 岁" in page.locator("form.stack").inner_text()  # the labels' ages are back
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     screenshot(page, "signup-08-refused")
+    page.set_viewport_size({"width": 1280, "height": 800})
+    assert page.locator("#members-error").is_visible()
+    screenshot(page, "signup-08-refused-wide")
     db.session.expire_all()
     assert queries.live_registration(s.id, household.id) is None
