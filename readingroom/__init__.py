@@ -96,6 +96,8 @@ def register_extensions(app: Flask) -> None:
 def load_user(user_id: str) -> Any:
     """Flask-Login: ids name the kind of account, its id and its session token
     ("staff:3:<token>", "household:7:<token>"); an old token finds nobody."""
+    from sqlalchemy.orm import joinedload
+
     from .auth.sessions import parse_login_id, token_matches
     from .extensions import db
     from .families.models import Household
@@ -108,7 +110,10 @@ def load_user(user_id: str) -> Any:
     model = {"staff": StaffUser, "household": Household}.get(kind)
     if model is None:
         return None
-    user = db.session.get(model, ident)
+    # A family's pages nearly all read its members (the sign-up form, the panel, the
+    # task lists): loaded with the account, in its query.
+    options = [joinedload(Household.members)] if model is Household else []
+    user = db.session.get(model, ident, options=options)
     if user is None or not user.is_active or not token_matches(user, token):
         return None
     return user

@@ -293,6 +293,33 @@ def test_members_of_another_family_are_refused(reading_session, family):
     assert queries.live_registration(reading_session.id, a.id) is None
 
 
+def test_a_notice_is_written_with_its_pending_outbox_row(reading_session, family):
+    """One statement on PostgreSQL, two elsewhere: the same rows."""
+    a = family_of(family, reading_session)
+    before = utcnow()
+    notice_id = notices.notify(
+        a.id, NoticeKind.CONFIRMED, reading_session=reading_session, detail="书" * 400
+    )
+    other_id = notices.notify(a.id, NoticeKind.WAITLISTED)
+    db.session.commit()
+    notice = db.session.get(Notice, notice_id)
+    assert (notice.household_id, notice.kind, notice.session_id) == (
+        a.id,
+        NoticeKind.CONFIRMED,
+        reading_session.id,
+    )
+    assert notice.detail == "书" * 300 and notice.read_at is None
+    assert before <= notice.created_at <= utcnow()
+    message = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.notice_id == notice_id)
+    ).one()
+    assert (message.status, message.attempts, message.last_error) == (OutboxStatus.PENDING, 0, "")
+    assert message.next_attempt_at == message.created_at == notice.created_at
+    assert message.sent_at is None
+    other = db.session.scalars(select(OutboxMessage).where(OutboxMessage.notice_id == other_id))
+    assert other.one().notice.session_id is None
+
+
 class FailingSender:
     def __init__(self, failures: int):
         self.failures = failures

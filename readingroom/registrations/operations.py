@@ -9,11 +9,12 @@ flush and never commit: the caller commits once. Because taking the lock
 may start a fresh transaction, these functions take ids, not loaded objects, and
 must be the first thing a request changes.
 
-A sign-up holds the lock for as short as it can: the household's side (a no-show
-block, the members its own) is checked before it, from what the request loaded
-(``keep_reads``); under the lock come the session's rules, read from the locked row
-(the window, the audience: pure, no query), one query that counts, the inserts
-(without the ORM's unit of work) and the caller's commit.
+A sign-up holds the lock for as short as it can: the members being the household's own
+is checked before it, from what the request loaded (``keep_reads``); under the lock
+come one query that counts (the seats, the household's live registration, its recent
+no-shows: only a household with enough of them is looked at closer for a block), the
+session's rules, read from the locked row (the window, the audience: pure, no query),
+the inserts (without the ORM's unit of work) and the caller's commit.
 
 A lock timeout or serialization failure surfaces as a database "busy" error,
 which :mod:`readingroom.errors` turns into 503 "busy, please try again" after
@@ -27,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import insert, select
 from sqlalchemy.orm import joinedload
@@ -207,12 +209,16 @@ def _check_audience(reading_session: ReadingSession, members: Sequence[Member]) 
 
 
 def _signup_members(household_id: int, member_ids: Iterable[int], now: datetime) -> list[Member]:
-    """The household's side of a sign-up, checked before any lock: not blocked after
-    no-shows, and the chosen members its own."""
+    """The household's side of a sign-up for several sessions, checked before any lock: not
+    blocked after no-shows, and the chosen members its own."""
+    _check_not_blocked(household_id, now)
+    return _household_members(household_id, member_ids)
+
+
+def _check_not_blocked(household_id: int, now: datetime) -> None:
     until = household_blocked_until(household_id, now)
     if until is not None:
         raise SignupError(blocked_message(until))
-    return _household_members(household_id, member_ids)
 
 
 def sign_up(
@@ -230,11 +236,11 @@ def sign_up(
     else it joins the end of the waiting list. ``early_ok``: a whole-course
     sign-up, which takes the later sessions before their own window opens.
 
-    The household's side is checked before the session's lock, the session's rules from
-    the row locked (see the module's docstring). ``LookupError``: no such session.
+    The members are checked before the session's lock, the no-show block and the
+    session's rules under it (see the module's docstring). ``LookupError``: no such session.
     """
     now = now or utcnow()
-    members = _signup_members(household_id, member_ids, now)
+    members = _household_members(household_id, member_ids)
     reading_session = lock_session(session_id, keep_reads=True)
     return _sign_up_locked(reading_session, household_id, members, now, early_ok=early_ok)
 
@@ -248,12 +254,14 @@ def _sign_up_locked(
     early_ok: bool = False,
     tell: bool = True,
 ) -> Outcome:
-    """The sign-up itself; the caller holds the session's lock and has checked the household
-    (:func:`_signup_members`). ``tell=False``: the caller tells the household once for
+    """The sign-up itself; the caller holds the session's lock and has checked the members
+    (:func:`_household_members`). ``tell=False``: the caller tells the household once for
     several sessions (a whole course). The checks of the session's row run again: a staff
     edit may have come before the lock."""
+    count = seat_count(reading_session.id, household_id, now)
+    if count.recent_no_shows >= current_app.config["NOSHOW_LIMIT"]:
+        _check_not_blocked(household_id, now)
     _check_session(reading_session, members, now, early_ok=early_ok)
-    count = seat_count(reading_session.id, household_id)
     if count.live_registration_id is not None:
         existing = db.session.get(Registration, count.live_registration_id, populate_existing=True)
         return _change_members(reading_session, existing, members, now, taken=count.taken)

@@ -51,11 +51,14 @@ class SeatCount:
     taken: int  # seats of confirmed registrations
     live_registration_id: int | None  # the household's registration of the session, if live
     registered_before: bool  # the household registered before (any session, any status)
+    recent_no_shows: int  # the household's no-shows that a block could come from now
 
 
-def seat_count(session_id: int, household_id: int) -> SeatCount:
-    """:func:`seats_taken`, the household's live registration and whether it ever registered,
-    in one query (a sign-up asks under the session's lock)."""
+def seat_count(session_id: int, household_id: int, now: datetime) -> SeatCount:
+    """:func:`seats_taken`, the household's live registration, whether it ever registered
+    and how many of its no-shows could block it now, in one query (a sign-up asks under
+    the session's lock; only a household with enough no-shows is looked at closer, by
+    :func:`household_blocked_until`)."""
     of_session = Registration.session_id == session_id
     taken = select(func.coalesce(func.sum(Registration.seats), 0)).where(
         of_session, Registration.status == RegistrationStatus.CONFIRMED
@@ -66,10 +69,21 @@ def seat_count(session_id: int, household_id: int) -> SeatCount:
         Registration.status.in_(LIVE_STATUSES),
     )
     before = select(Registration.id).where(Registration.household_id == household_id)
+    no_shows = select(func.count()).select_from(_no_shows(household_id, no_shows_since(now)))
     row = db.session.execute(
-        select(taken.scalar_subquery(), live.limit(1).scalar_subquery(), before.exists())
+        select(
+            taken.scalar_subquery(),
+            live.limit(1).scalar_subquery(),
+            before.exists(),
+            no_shows.scalar_subquery(),
+        )
     ).one()
-    return SeatCount(int(row[0] or 0), live_registration_id=row[1], registered_before=bool(row[2]))
+    return SeatCount(
+        int(row[0] or 0),
+        live_registration_id=row[1],
+        registered_before=bool(row[2]),
+        recent_no_shows=int(row[3] or 0),
+    )
 
 
 def session_for_signup(session_id: int) -> ReadingSession | None:
@@ -154,9 +168,9 @@ def no_show_open(reading_session: ReadingSession, now: datetime) -> bool:
     return reading_session.status is SessionStatus.SCHEDULED and now >= reading_session.starts_at
 
 
-def no_show_times(household_id: int, since: datetime) -> list[datetime]:
-    """Start times of the sessions the household was marked absent from since ``since``."""
-    stmt = (
+def _no_shows(household_id: int, since: datetime):
+    """The household's no-shows at sessions that started since ``since`` (a subquery)."""
+    return (
         select(ReadingSession.starts_at)
         .join(Registration, Registration.session_id == ReadingSession.id)
         .where(
@@ -164,21 +178,30 @@ def no_show_times(household_id: int, since: datetime) -> list[datetime]:
             Registration.no_show_at.is_not(None),
             ReadingSession.starts_at >= since,
         )
+        .subquery()
     )
-    return list(db.session.scalars(stmt))
+
+
+def no_show_times(household_id: int, since: datetime) -> list[datetime]:
+    """Start times of the sessions the household was marked absent from since ``since``."""
+    return list(db.session.scalars(select(_no_shows(household_id, since).c.starts_at)))
+
+
+def no_shows_since(now: datetime) -> datetime:
+    """The earliest no-show that can still block a household now."""
+    config = current_app.config
+    return now - timedelta(days=config["NOSHOW_WINDOW_DAYS"] + config["NOSHOW_BLOCK_DAYS"])
 
 
 def household_blocked_until(household_id: int, now: datetime | None = None) -> datetime | None:
     now = now or utcnow()
     config = current_app.config
-    window, block = config["NOSHOW_WINDOW_DAYS"], config["NOSHOW_BLOCK_DAYS"]
-    since = now - timedelta(days=window + block)
     return blocked_until(
-        no_show_times(household_id, since),
+        no_show_times(household_id, no_shows_since(now)),
         now,
         limit=config["NOSHOW_LIMIT"],
-        window_days=window,
-        block_days=block,
+        window_days=config["NOSHOW_WINDOW_DAYS"],
+        block_days=config["NOSHOW_BLOCK_DAYS"],
     )
 
 
