@@ -11,13 +11,14 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from flask import current_app, g, has_request_context, request
 from sqlalchemy import DateTime, Engine, event, select
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
 
@@ -52,6 +53,8 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 def configure_engine(engine: Engine) -> None:
     """Install the per-connection settings for the engine's dialect."""
+    if engine.dialect.name == "postgresql":
+        _ping_after_idle(engine)
     if engine.dialect.name != "sqlite":
         return
 
@@ -72,6 +75,37 @@ def configure_engine(engine: Engine) -> None:
         immediate = conn.get_execution_options().get(_IMMEDIATE, False) or _may_write()
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
         conn.info[_IMMEDIATE] = immediate  # for begin_write(keep_reads=True)
+
+
+#: PostgreSQL: a pooled connection idle longer than this is pinged before it is handed out.
+PING_AFTER_IDLE_SECONDS = 1.0
+_IDLE_SINCE = "readingroom_idle_since"
+
+
+def _ping_after_idle(engine: Engine) -> None:
+    """A connection that comes back from the pool after a pause is tested first (a round
+    trip, ``SELECT 1``): one that a restart of the server, a proxy or a firewall cut is
+    replaced before a request uses it. SQLAlchemy's ``pool_pre_ping`` does this at every
+    checkout, a round trip in each request; one back in the pool for less than
+    :data:`PING_AFTER_IDLE_SECONDS` was in use a moment ago and is handed out as it is
+    (SQLAlchemy's documented recipe: a ``checkout`` listener that raises
+    ``DisconnectionError``, and the pool connects afresh). A server restart within that
+    moment costs each worker one request, answered 503 "try again" (``errors.py``), and
+    SQLAlchemy then replaces the whole pool."""
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get(_IDLE_SINCE)
+        if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+            return  # just connected, or in use a moment ago
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            raise DisconnectionError("the pooled connection is gone") from exc
 
 
 def _may_write() -> bool:
@@ -120,7 +154,6 @@ def engine_options(uri: str) -> dict[str, Any]:
         return {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}}
     if uri.startswith("postgresql"):
         return {
-            "pool_pre_ping": True,
             "connect_args": {
                 "options": f"-c lock_timeout={POSTGRES_LOCK_TIMEOUT_MS}",
                 "connect_timeout": 5,  # an unreachable server is an error, not a hang

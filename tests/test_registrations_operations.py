@@ -294,6 +294,7 @@ def test_members_of_another_family_are_refused(reading_session, family):
 
 
 def test_a_notice_is_written_with_its_pending_outbox_row(reading_session, family):
+    """One statement on PostgreSQL, two elsewhere: the same rows."""
     a = family_of(family, reading_session)
     before = utcnow()
     notice_id = notices.notify(
