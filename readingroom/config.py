@@ -42,6 +42,9 @@ class DefaultConfig:
     # feeds to take instead: no calendar app holds it, and rendering it would not fit
     # a worker's memory. None: no limit.
     FEED_MAX_EVENTS = 20_000
+    # A page filtered to one community lists every community in its filter up to this many;
+    # beyond (a city), only its own, so that its cost stays in proportion to that community.
+    CALENDAR_FILTER_COMMUNITIES = 60
 
     # Rendered feeds, pages and API answers (calendars/cache.py): each process keeps its
     # own; with REDIS_URL (or CACHE_REDIS_URL) they are shared through Redis (Flask-Caching).

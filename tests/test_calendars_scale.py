@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import re
 import time
 import uuid
 from datetime import timedelta
@@ -104,6 +105,50 @@ def test_the_window_is_configurable(client, make, app_config):
     room = make.room(make.community("yaozhuang"))
     later = make.session(room, start=at(beijing_today() + timedelta(days=40), 9))
     assert later.ical_uid() not in client.get("/feeds/all.ics").get_data(as_text=True)
+
+
+def community_options(page: str) -> list[str]:
+    select = re.search(r'<select[^>]*name="community"[^>]*>(.*?)</select>', page, re.S)
+    return re.findall(r'<option[^>]*value="([^"]*)"', select.group(1))
+
+
+@pytest.mark.parametrize("app_config", [{"CALENDAR_FILTER_COMMUNITIES": 2}])
+def test_in_a_city_one_communitys_page_offers_that_community_alone(client, two, make, app_config):
+    """Beyond CALENDAR_FILTER_COMMUNITIES, a page filtered to one community lists it and
+    "all" (whose page lists every one), and says how to choose another: its cost stays in
+    proportion to that community, not to the city."""
+    make.community("donghe")
+    page = client.get("/?view=month&community=yaozhuang").get_data(as_text=True)
+    assert community_options(page) == ["", "yaozhuang"]
+    assert '<option selected value="yaozhuang">' in page
+    assert "姚庄绘本" in page and "孙庄绘本" not in page
+    assert "要看其他社区：先选“全部社区”并点“查看”，再选那个社区。" in page
+    english = client.get("/?community=yaozhuang", headers={"Accept-Language": "en"})
+    assert "choose “All communities” and press “Show”" in english.get_data(as_text=True)
+    everything = client.get("/?view=month").get_data(as_text=True)
+    assert community_options(everything) == ["", "yaozhuang", "sunzhuang", "donghe"]
+    assert "要看其他社区" not in everything
+    # an unknown one: the whole list and the message next to the field
+    gone = client.get("/?community=gone").get_data(as_text=True)
+    assert community_options(gone) == ["", "yaozhuang", "sunzhuang", "donghe"]
+    assert 'id="community-error"' in gone
+    # the subscribe page lists every community's feed whatever the filter
+    subscribe = client.get("/subscribe?community=yaozhuang").get_data(as_text=True)
+    assert "/feeds/community/donghe.ics" in subscribe
+    # the page is the same however many communities the city has (30 here, not 3)
+    for n in range(27):
+        make.community(f"c{n}")
+    grown = client.get("/?view=month&community=yaozhuang").get_data(as_text=True)
+    assert community_options(grown) == ["", "yaozhuang"]
+    assert len(grown) == len(page)
+    assert len(community_options(client.get("/").get_data(as_text=True))) == 31
+
+
+def test_a_subdistricts_page_still_offers_every_community(client, two):
+    """Up to CALENDAR_FILTER_COMMUNITIES (60), the filter switches community directly."""
+    page = client.get("/?community=yaozhuang").get_data(as_text=True)
+    assert community_options(page) == ["", "yaozhuang", "sunzhuang"]
+    assert "要看其他社区" not in page
 
 
 @pytest.mark.parametrize("url", [FEED_A, "/?community=yaozhuang", "/api/v1/sessions"])

@@ -11,10 +11,10 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from markupsafe import Markup
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
@@ -98,23 +98,26 @@ def courses_with_sessions() -> list[Course]:
     return list(db.session.scalars(stmt))
 
 
-def load_filters() -> Filters:
+def load_filters(*, all_communities: bool = False) -> Filters:
     """The filter form read from the URL, and the scope its valid fields describe.
 
     With a community chosen, the book rooms offered are that community's (and the
     one the URL names, so that a room of another community gets its own message):
     a city has thousands, and listing them all made one community's page cost in
-    proportion to the whole city.
+    proportion to the whole city. So do the communities offered, in a city of more
+    than ``CALENDAR_FILTER_COMMUNITIES``: that one and "all" (whose page lists them all);
+    ``all_communities``: every one regardless (the subscribe page lists their feeds).
     """
     # The city's communities as plain rows (slug and names: what the list and the
     # subscribe page show); only the chosen one is loaded as a Community.
-    communities = list(
-        db.session.execute(
-            select(Community.id, Community.slug, Community.name, Community.name_en).order_by(
-                Community.id
-            )
-        )
-    )
+    columns = select(Community.id, Community.slug, Community.name, Community.name_en)
+    chosen = request.args.get("community")
+    communities: list[Any] = []
+    if chosen and not all_communities and _is_city():
+        communities = list(db.session.execute(columns.where(Community.slug == chosen)))
+    shortened = bool(communities)  # an unknown slug gets the whole list and its message
+    if not shortened:
+        communities = list(db.session.execute(columns.order_by(Community.id)))
     stmt = select(Room).where(Room.active)
     chosen = request.args.get("community")
     row = next((c for c in communities if c.slug == chosen), None) if chosen else None
@@ -135,10 +138,20 @@ def load_filters() -> Filters:
     courses = courses_with_sessions()
     form = FilterForm(formdata=request.args)
     form.set_choices(communities, rooms, programs, courses)
+    if shortened:
+        form.community.description = _(
+            "To see another community, choose “All communities” and press “Show”, then choose it."
+        )
     if request.args:
         form.validate()
     scope = form.scope([community] if community else [], rooms, programs, courses)
     return Filters(form, scope, communities, rooms, programs, courses)
+
+
+def _is_city() -> bool:
+    """More communities than a filter lists for one community's page."""
+    count = db.session.scalar(select(func.count()).select_from(Community))
+    return count > current_app.config["CALENDAR_FILTER_COMMUNITIES"]
 
 
 @lru_cache(maxsize=512)
@@ -350,7 +363,7 @@ def session_page(session_id: int):
 @bp.get("/subscribe")
 def subscribe():
     """How to subscribe (iPhone, Android, Outlook, Google), for the feed of the given filters."""
-    filters = load_filters()
+    filters = load_filters(all_communities=True)
     sub = subscription(filters.scope)
     return render_template(
         "calendars/subscribe.html",

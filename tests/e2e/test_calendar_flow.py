@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from ical.calendar_stream import IcsCalendarStream
 
 from tests.e2e.conftest import screenshot
@@ -66,3 +67,31 @@ def test_poster_prints_on_one_a4_page(page, world):
     screenshot(page, "poster-print")
     pdf = page.pdf(format="A4", print_background=True)
     assert pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages") == 1
+
+
+CITY = {"WTF_CSRF_ENABLED": True, "SERVER_NAME": None, "CALENDAR_FILTER_COMMUNITIES": 1}
+
+
+@pytest.mark.parametrize("app_config", [CITY])
+def test_in_a_city_a_family_switches_community_through_all_communities(page, world, app_config):
+    """More communities than the filter lists on one community's page: that one and "all",
+    with the way to another one said under the field; it works as it says."""
+    page.goto("/?community=sunzhuang")
+    page.locator("summary", has_text="筛选").click()
+    select = page.get_by_label("社区")
+    assert select.locator("option").all_inner_texts() == ["全部社区", "孙庄社区"]
+    hint = page.locator("#community-help")
+    assert hint.inner_text() == "要看其他社区：先选“全部社区”并点“查看”，再选那个社区。"
+    assert hint.is_visible()
+    screenshot(page, "calendar-375-city-community")
+
+    select.select_option(label="全部社区")
+    page.get_by_role("button", name="查看").click()
+    page.wait_for_url(lambda url: "community=" not in url)
+    page.locator("summary", has_text="筛选").click()
+    assert "姚庄社区" in page.get_by_label("社区").locator("option").all_inner_texts()
+    page.get_by_label("社区").select_option(label="姚庄社区")
+    page.get_by_role("button", name="查看").click()
+    page.wait_for_url("**/?community=yaozhuang")
+    assert page.locator(".view-list").get_by_text("绘本共读").count() >= 1
+    assert page.locator(".view-list").get_by_text("长者悦读会").count() == 0
