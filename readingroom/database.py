@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from flask import current_app, g, has_request_context, request
-from sqlalchemy import DateTime, Engine, event, select
+from sqlalchemy import CTE, DateTime, Engine, Table, bindparam, event, insert, select
 from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
@@ -225,6 +225,23 @@ def _remember_flush(session: Session, _flush_context: Any) -> None:
 def _forget_flush(session: Session, transaction: Any) -> None:
     if transaction.parent is None:
         session.info.pop(_FLUSHED, None)
+
+
+def on_postgresql() -> bool:
+    """Whether the session's database is PostgreSQL (for a statement only it can run)."""
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
+def inserted_row(table: Table, columns: Sequence[str], name: str) -> CTE:
+    """PostgreSQL: ``INSERT`` of one row into ``table``, its values the bind parameters named
+    as ``columns``, ``RETURNING`` its id, as a CTE ``name``: a second INSERT selects from it,
+    so that a row and the rows that refer to it are written in one statement."""
+    return (
+        insert(table)
+        .values({column: bindparam(column) for column in columns})
+        .returning(table.c.id)
+        .cte(name)
+    )
 
 
 def lock_row(

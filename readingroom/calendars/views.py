@@ -108,7 +108,7 @@ def load_filters(*, all_communities: bool = False) -> Filters:
     than ``CALENDAR_FILTER_COMMUNITIES``: that one and "all" (whose page lists them all);
     ``all_communities``: every one regardless (the subscribe page lists their feeds).
     """
-    # The city's communities as plain rows (slug and names: what the list and the
+    # The communities offered, as plain rows (slug and names: what the list and the
     # subscribe page show); only the chosen one is loaded as a Community.
     columns = select(Community.id, Community.slug, Community.name, Community.name_en)
     chosen = request.args.get("community")
@@ -119,7 +119,6 @@ def load_filters(*, all_communities: bool = False) -> Filters:
     if not shortened:
         communities = list(db.session.execute(columns.order_by(Community.id)))
     stmt = select(Room).where(Room.active)
-    chosen = request.args.get("community")
     row = next((c for c in communities if c.slug == chosen), None) if chosen else None
     community = db.session.get(Community, row.id) if row is not None else None
     if community is not None:

@@ -29,7 +29,7 @@ from flask import Flask, Response, current_app, g, has_request_context
 from flask_babel import gettext as _
 from sqlalchemy import Insert, bindparam, func, insert, literal, select, update
 
-from ..database import begin_write
+from ..database import begin_write, inserted_row, on_postgresql
 from ..extensions import db
 from ..families.phones import mask_mobile
 from ..i18n import localized
@@ -71,7 +71,7 @@ def notify(
         "detail": detail[:300],
         "created_at": now,
     }
-    if db.session.get_bind().dialect.name == "postgresql":
+    if on_postgresql():
         notice_id = db.session.execute(_notice_and_outbox(), row).scalar_one()
     else:
         notice_id = db.session.execute(
@@ -434,12 +434,7 @@ def _notice_and_outbox() -> Insert:
     """PostgreSQL: the notice and its outbox row in one statement (the outbox row inserted
     from the notice's ``RETURNING``), built once; its parameters are :func:`notify`'s row."""
     notice, outbox = Notice.__table__, OutboxMessage.__table__
-    new_notice = (
-        insert(notice)
-        .values({name: bindparam(name) for name in _NOTICE_COLUMNS})
-        .returning(notice.c.id)
-        .cte("new_notice")
-    )
+    new_notice = inserted_row(notice, _NOTICE_COLUMNS, "new_notice")
     queued = select(
         new_notice.c.id,
         literal(OutboxStatus.PENDING, outbox.c.status.type),

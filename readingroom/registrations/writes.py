@@ -15,6 +15,7 @@ from sqlalchemy import Insert, bindparam, func, insert, select, true
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from .. import tokens
+from ..database import inserted_row, on_postgresql
 from ..extensions import db
 from ..families.models import Member
 from ..schedule.models import ReadingSession
@@ -58,7 +59,7 @@ def insert_registration(
     }
     day = session_day(reading_session.starts_at)
     attendees = [attendee_values(m, day) for m in members]
-    if db.session.get_bind().dialect.name == "postgresql":
+    if on_postgresql():
         columns = {f"attendee_{name}": [a[name] for a in attendees] for name in _ATTENDEE_COLUMNS}
         return db.session.execute(_registration_with_attendees(), row | columns).scalars().first()
     registration_id = db.session.execute(
@@ -93,12 +94,7 @@ def _registration_with_attendees() -> Insert:
     attendees inserted from the registration's ``RETURNING`` and ``unnest`` of the
     ``attendee_*`` arrays (one element per person); returns the registration's id."""
     registrations, attendees = Registration.__table__, Attendee.__table__
-    new = (
-        insert(registrations)
-        .values({name: bindparam(name) for name in _REGISTRATION_COLUMNS})
-        .returning(registrations.c.id)
-        .cte("new_registration")
-    )
+    new = inserted_row(registrations, _REGISTRATION_COLUMNS, "new_registration")
     chosen = (
         func.unnest(
             *(
