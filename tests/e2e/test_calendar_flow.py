@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from ical.calendar_stream import IcsCalendarStream
 
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import PHONE, screenshot
 
 
 def test_filter_to_a_community_open_a_session_and_download_its_ics(page, world):
@@ -84,6 +84,10 @@ def test_in_a_city_a_family_switches_community_through_all_communities(page, wor
     assert hint.inner_text() == "要看其他社区：先选“全部社区”并点“查看”，再选那个社区。"
     assert hint.is_visible()
     screenshot(page, "calendar-375-city-community")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    assert hint.is_visible()
+    screenshot(page, "calendar-1280-city-community")
+    page.set_viewport_size(PHONE)
 
     select.select_option(label="全部社区")
     page.get_by_role("button", name="查看").click()
